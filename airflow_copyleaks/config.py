@@ -1,0 +1,96 @@
+"""The provider's own settings: the ``[copyleaks]`` section of the Airflow configuration.
+
+Every option can also be set with an ``AIRFLOW__COPYLEAKS__<OPTION>`` environment variable, the
+usual Airflow way. Reading goes through :func:`get_setting` so that code and tests share one list
+of names and defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SECTION = "copyleaks"
+
+
+def airflow_home() -> Path:
+    return Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")).expanduser()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    description: str
+    default: str
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in [
+        Setting(
+            "store_url",
+            "SQLAlchemy URL of the ScanStore (webhook events, scan status, export artifacts, token "
+            "cache). Empty means an SQLite file copyleaks.db in AIRFLOW_HOME.",
+            "",
+        ),
+        Setting(
+            "webhook_secret",
+            "Secret from which the per-scan webhook credentials are derived (HMAC). Required by "
+            "the webhook receiver unless allow_unauthenticated_webhooks is true.",
+            "",
+        ),
+        Setting(
+            "allow_unauthenticated_webhooks",
+            "Local testing only: let the receiver start without a webhook_secret.",
+            "False",
+        ),
+        Setting(
+            "artifacts_url",
+            "Where exported results and PDF reports are written: any ObjectStoragePath URL "
+            "(file://, s3://, gs://). Empty means AIRFLOW_HOME/copyleaks/artifacts.",
+            "",
+        ),
+        Setting(
+            "max_webhook_body_bytes",
+            "Largest webhook body the receiver accepts; larger deliveries get 413 unread.",
+            str(32 * 1024 * 1024),
+        ),
+        Setting(
+            "resend_after_seconds",
+            "A waiting scan silent this long gets a 'resend webhook' request to Copyleaks.",
+            "900",
+        ),
+        Setting("poll_interval_seconds", "How often a waiting trigger reads the store.", "5"),
+    ]
+}
+
+
+def get_setting(name: str) -> str:
+    """The value of one ``[copyleaks]`` option: environment, then airflow.cfg, then default."""
+    setting = SETTINGS[name]
+    env_value = os.environ.get(f"AIRFLOW__{SECTION.upper()}__{name.upper()}")
+    if env_value is not None:
+        return env_value
+    try:
+        from airflow.configuration import conf
+
+        return str(conf.get(SECTION, name, fallback=setting.default))
+    except Exception:  # outside an Airflow install (the standalone receiver in a slim image)
+        return setting.default
+
+
+def get_bool(name: str) -> bool:
+    return get_setting(name).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def get_float(name: str) -> float:
+    return float(get_setting(name))
+
+
+def store_url() -> str:
+    return get_setting("store_url") or f"sqlite:///{airflow_home() / 'copyleaks.db'}"
+
+
+def artifacts_url() -> str:
+    return get_setting("artifacts_url") or (airflow_home() / "copyleaks" / "artifacts").as_uri()

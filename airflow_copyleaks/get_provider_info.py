@@ -1,0 +1,108 @@
+"""What Airflow reads about this provider (the ``apache_airflow_provider`` entry point)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_copyleaks import __version__
+from airflow_copyleaks.config import SECTION, SETTINGS
+
+INTEGRATION = "Copyleaks"
+
+
+def _connection_fields() -> dict[str, Any]:
+    return {
+        "api_base_url": {
+            "label": "API base URL",
+            "description": "Where the Copyleaks API answers. Point it at the emulator for local runs.",
+            "schema": {"type": ["string", "null"], "default": "https://api.copyleaks.com"},
+        },
+        "identity_base_url": {
+            "label": "Identity base URL",
+            "description": "Where Copyleaks login answers (often the same as the emulator URL locally).",
+            "schema": {"type": ["string", "null"], "default": "https://id.copyleaks.com"},
+        },
+        "sandbox": {
+            "label": "Sandbox",
+            "description": "Send scans in sandbox mode: mock results, no credits spent. Operators can override.",
+            "schema": {"type": ["boolean", "null"], "default": True},
+        },
+        "webhook_base_url": {
+            "label": "Webhook receiver public URL",
+            "description": "Base URL where Copyleaks can reach this provider's webhook receiver, e.g. "
+            "https://airflow.example.com/copyleaks/webhooks.",
+            "schema": {"type": ["string", "null"]},
+        },
+        "requests_per_second": {
+            "label": "Requests per second",
+            "description": "Client-side rate limit for one process (Copyleaks allows 10/s per account).",
+            "schema": {"type": ["number", "null"], "default": 10},
+        },
+        "timeout_seconds": {
+            "label": "Request timeout (s)",
+            "description": "Timeout of each HTTP request to Copyleaks.",
+            "schema": {"type": ["number", "null"], "default": 60},
+        },
+        "max_retries": {
+            "label": "Retries",
+            "description": "How many times a request failing with 429, 503, 5xx or a connection error is retried.",
+            "schema": {"type": ["integer", "null"], "default": 5},
+        },
+    }
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-copyleaks",
+        "name": "Copyleaks",
+        "description": "Plagiarism scans, text moderation, AI-text detection, writing feedback and image "
+        "checks with the `Copyleaks API <https://api.copyleaks.com>`__.",
+        "versions": [__version__],
+        "integrations": [{"integration-name": INTEGRATION, "external-doc-url": "https://docs.copyleaks.com"}],
+        "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_copyleaks.hooks.copyleaks"]}],
+        "operators": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [
+                    "airflow_copyleaks.operators.scans",
+                    "airflow_copyleaks.operators.checks",
+                ],
+            }
+        ],
+        "sensors": [{"integration-name": INTEGRATION, "python-modules": ["airflow_copyleaks.sensors.scan"]}],
+        "triggers": [{"integration-name": INTEGRATION, "python-modules": ["airflow_copyleaks.triggers.scan"]}],
+        "connection-types": [
+            {
+                "connection-type": "copyleaks",
+                "hook-class-name": "airflow_copyleaks.hooks.copyleaks.CopyleaksHook",
+                "hook-name": "Copyleaks",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["host", "port", "schema", "extra"],
+                    "relabeling": {"login": "Account email", "password": "API key"},
+                    "placeholders": {
+                        "login": "you@example.com",
+                        "password": "00000000-0000-0000-0000-000000000000",
+                    },
+                },
+                "conn-fields": _connection_fields(),
+            }
+        ],
+        "plugins": [{"name": "copyleaks", "plugin-class": "airflow_copyleaks.plugins.CopyleaksPlugin"}],
+        "extra-links": ["airflow_copyleaks.links.CopyleaksReportLink"],
+        "config": {
+            SECTION: {
+                "description": "Settings of the Copyleaks provider: its store, webhook receiver and artifacts.",
+                "options": {
+                    s.name: {
+                        "description": s.description,
+                        "version_added": None,
+                        "type": "string",
+                        "example": None,
+                        "default": s.default,
+                        **({"sensitive": True} if s.name == "webhook_secret" else {}),
+                    }
+                    for s in SETTINGS.values()
+                },
+            }
+        },
+    }

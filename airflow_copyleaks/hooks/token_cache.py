@@ -1,0 +1,152 @@
+"""One Copyleaks login per account per token lifetime, shared by every process (decision 3).
+
+Copyleaks allows 12 logins per 15 minutes while a token lives 48 hours, and Airflow runs each
+task in its own process. The token therefore lives in the ScanStore, which every component
+opens, encrypted with a key derived from the API key: only holders of the key can read it.
+A lease in the store makes sure that a cold cache under concurrency produces a single login;
+the other processes wait for the winner's token instead of logging in themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+if TYPE_CHECKING:
+    from airflow_copyleaks.store import ScanStore
+
+# Refresh this long before ``.expires``: a task that starts a long batch must not find its
+# token expiring halfway (the SDKs use 5 minutes; a batch can run longer).
+REFRESH_MARGIN = timedelta(minutes=30)
+LOGIN_LEASE_SECONDS = 30.0
+_WAIT_STEP_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    expires_at: datetime
+
+    def fresh(self, now: datetime | None = None) -> bool:
+        now = now or datetime.now(timezone.utc)
+        return self.expires_at - REFRESH_MARGIN > now
+
+
+def parse_copyleaks_time(value: str) -> datetime:
+    """Parse ``.issued``/``.expires`` (7 fraction digits and an offset or ``Z``)."""
+    text = value.strip().replace("Z", "+00:00")
+    if "." in text:
+        head, _, rest = text.partition(".")
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{zone}"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:  # an offset-less time is UTC by Copyleaks' examples
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+class TokenCache:
+    """Encrypted, cross-process cache of one account's token."""
+
+    # Tokens already decrypted in this process, keyed by account id: saves a store read and a
+    # decryption per request. The store stays the source of truth across processes.
+    _memory: dict[str, tuple[Token, bytes]] = {}
+    _memory_lock = threading.Lock()
+
+    def __init__(self, store: ScanStore, *, identity_url: str, email: str, api_key: str) -> None:
+        self._store = store
+        self.account_id = hashlib.sha256(f"{identity_url}\n{email.lower()}\n{api_key}".encode()).hexdigest()
+        key = HKDF(
+            algorithm=hashes.SHA256(),
+            length=32,
+            salt=b"airflow-copyleaks/token-cache/v1",
+            info=email.encode(),
+        ).derive(api_key.encode())
+        self._fernet = Fernet(base64.urlsafe_b64encode(key))
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+    def get(self, login: Callable[[], Token], *, wait_seconds: float = 60.0) -> Token:
+        """A fresh token: from memory, from the store, or from one login for all processes."""
+        cached = self._cached()
+        if cached is not None:
+            return cached
+        deadline = time.monotonic() + wait_seconds
+        lease = f"login:{self.account_id}"
+        while True:
+            if self._store.try_acquire_lease(lease, self._holder, LOGIN_LEASE_SECONDS):
+                try:
+                    # Another process may have logged in between our read and the lease.
+                    cached = self._cached()
+                    if cached is not None:
+                        return cached
+                    token = login()
+                    self._save(token)
+                    return token
+                finally:
+                    self._store.release_lease(lease, self._holder)
+            time.sleep(_WAIT_STEP_SECONDS)
+            cached = self._cached()
+            if cached is not None:
+                return cached
+            if time.monotonic() > deadline:
+                raise TimeoutError("timed out waiting for another process to log in to Copyleaks")
+
+    def invalidate(self, token: Token) -> None:
+        """Forget ``token`` (Copyleaks answered 401), unless another process already replaced it."""
+        with self._memory_lock:
+            entry = self._memory.get(self.account_id)
+            if entry and entry[0].access_token == token.access_token:
+                del self._memory[self.account_id]
+                self._store.delete_token(self.account_id, only_if=entry[1])
+                return
+        row = self._store.get_token(self.account_id)
+        if row is not None and self._decrypt(row[0]) == token:
+            self._store.delete_token(self.account_id, only_if=row[0])
+
+    def _cached(self) -> Token | None:
+        with self._memory_lock:
+            entry = self._memory.get(self.account_id)
+        if entry and entry[0].fresh():
+            return entry[0]
+        row = self._store.get_token(self.account_id)
+        if row is None:
+            return None
+        token = self._decrypt(row[0])
+        if token is None or not token.fresh():
+            return None
+        with self._memory_lock:
+            self._memory[self.account_id] = (token, row[0])
+        return token
+
+    def _save(self, token: Token) -> None:
+        payload = json.dumps({"t": token.access_token, "e": token.expires_at.isoformat()}).encode()
+        ciphertext = self._fernet.encrypt(payload)
+        self._store.put_token(self.account_id, ciphertext, token.expires_at)
+        with self._memory_lock:
+            self._memory[self.account_id] = (token, ciphertext)
+
+    def _decrypt(self, ciphertext: bytes) -> Token | None:
+        try:
+            data = json.loads(self._fernet.decrypt(ciphertext))
+        except (InvalidToken, ValueError):
+            return None  # written with another API key (the key was rotated): log in again
+        return Token(data["t"], datetime.fromisoformat(data["e"]))
+
+    @classmethod
+    def clear_memory(cls) -> None:
+        with cls._memory_lock:
+            cls._memory.clear()

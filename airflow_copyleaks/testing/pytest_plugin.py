@@ -1,0 +1,1 @@
+"""Pytest fixtures for the Copyleaks emulator (placeholder until the emulator lands)."""
