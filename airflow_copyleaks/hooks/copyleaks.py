@@ -13,8 +13,8 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -181,7 +181,12 @@ class CopyleaksHook(BaseHook):
         _mask(body["access_token"])
         self.stats["logins"] += 1
         self.log.info("Logged in to Copyleaks as %s", s.email)
-        return Token(body["access_token"], parse_copyleaks_time(body[".expires"]))
+        expires = parse_copyleaks_time(body[".expires"])
+        issued = parse_copyleaks_time(body[".issued"]) if body.get(".issued") else datetime.now(timezone.utc)
+        # The old docs' example shows .issued == .expires; never let that make every token stale.
+        if issued >= expires:
+            issued = min(datetime.now(timezone.utc), expires)
+        return Token(body["access_token"], expires, issued)
 
     # ----------------------------------------------------------------------------- HTTP core
 
@@ -564,7 +569,7 @@ class CopyleaksHook(BaseHook):
 @dataclass(frozen=True)
 class _Settings:
     email: str
-    api_key: str
+    api_key: str = field(repr=False)
     api_url: str
     identity_url: str
     sandbox: bool

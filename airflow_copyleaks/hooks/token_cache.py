@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -29,20 +29,24 @@ if TYPE_CHECKING:
     from airflow_copyleaks.store import ScanStore
 
 # Refresh this long before ``.expires``: a task that starts a long batch must not find its
-# token expiring halfway (the SDKs use 5 minutes; a batch can run longer).
+# token expiring halfway (the SDKs use 5 minutes; a batch can run longer). Short-lived tokens
+# (an emulator set up to expire them) are refreshed in the last quarter of their life instead.
 REFRESH_MARGIN = timedelta(minutes=30)
+REFRESH_FRACTION = 0.25
 LOGIN_LEASE_SECONDS = 30.0
 _WAIT_STEP_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
 class Token:
-    access_token: str
+    access_token: str = field(repr=False)
     expires_at: datetime
+    issued_at: datetime
 
     def fresh(self, now: datetime | None = None) -> bool:
         now = now or datetime.now(timezone.utc)
-        return self.expires_at - REFRESH_MARGIN > now
+        margin = min(REFRESH_MARGIN, (self.expires_at - self.issued_at) * REFRESH_FRACTION)
+        return self.expires_at - margin > now
 
 
 def parse_copyleaks_time(value: str) -> datetime:
@@ -133,7 +137,9 @@ class TokenCache:
         return token
 
     def _save(self, token: Token) -> None:
-        payload = json.dumps({"t": token.access_token, "e": token.expires_at.isoformat()}).encode()
+        payload = json.dumps(
+            {"t": token.access_token, "e": token.expires_at.isoformat(), "i": token.issued_at.isoformat()}
+        ).encode()
         ciphertext = self._fernet.encrypt(payload)
         self._store.put_token(self.account_id, ciphertext, token.expires_at)
         with self._memory_lock:
@@ -144,7 +150,7 @@ class TokenCache:
             data = json.loads(self._fernet.decrypt(ciphertext))
         except (InvalidToken, ValueError):
             return None  # written with another API key (the key was rotated): log in again
-        return Token(data["t"], datetime.fromisoformat(data["e"]))
+        return Token(data["t"], datetime.fromisoformat(data["e"]), datetime.fromisoformat(data["i"]))
 
     @classmethod
     def clear_memory(cls) -> None:

@@ -1,0 +1,72 @@
+"""Fixtures shared by every test folder (loaded with ``-p tests.fixtures``, see pyproject.toml).
+
+The session gets its own AIRFLOW_HOME, set before Airflow is imported, so tests never touch a
+user's ~/airflow. Each test that talks to Copyleaks gets the emulator (the package's pytest
+plugin), a fresh ScanStore file, and a ``copyleaks_default`` connection pointing at both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+
+_session_home = Path(tempfile.mkdtemp(prefix="copyleaks-tests-airflow-home-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_session_home))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+os.environ["AIRFLOW__COPYLEAKS__WEBHOOK_SECRET"] = WEBHOOK_SECRET
+os.environ.setdefault("AIRFLOW__COPYLEAKS__STORE_URL", f"sqlite:///{_session_home / 'copyleaks-store.db'}")
+
+
+def connection_json(emulator_url: str, email: str, api_key: str, **extra: Any) -> str:
+    """An ``AIRFLOW_CONN_...`` value for the emulator, with quick retries for tests."""
+    fields = {
+        "api_base_url": emulator_url,
+        "identity_base_url": emulator_url,
+        "sandbox": False,
+        "requests_per_second": 0,
+        "retry_base_seconds": 0.05,
+        "retry_jitter_seconds": 0.05,
+        "maintenance_wait_seconds": 0.2,
+        "timeout_seconds": 10,
+    }
+    fields.update(extra)
+    return json.dumps({"conn_type": "copyleaks", "login": email, "password": api_key, "extra": fields})
+
+
+@pytest.fixture
+def store_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh SQLite ScanStore for this test, also set as the configured store."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("AIRFLOW__COPYLEAKS__STORE_URL", url)
+    return url
+
+
+@pytest.fixture
+def copyleaks_conn(copyleaks_emulator: Any, store_file: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Connection ``copyleaks_default`` to the emulator; the hook's in-process token memory is cleared."""
+    from airflow_copyleaks.hooks.token_cache import TokenCache
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COPYLEAKS_DEFAULT",
+        connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key),
+    )
+    TokenCache.clear_memory()
+    yield "copyleaks_default"
+    TokenCache.clear_memory()
+
+
+@pytest.fixture
+def hook(copyleaks_conn: str, store_file: str) -> Any:
+    from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
+    from airflow_copyleaks.store import ScanStore
+
+    return CopyleaksHook(copyleaks_conn, store=ScanStore(store_file))

@@ -1,0 +1,326 @@
+"""CopyleaksHook against the emulator over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import multiprocessing
+import os
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_copyleaks.exceptions import (
+    CopyleaksApiError,
+    CopyleaksAuthError,
+    CopyleaksConflictError,
+    CopyleaksConnectionError,
+    CopyleaksNotFoundError,
+    CopyleaksPaymentError,
+    CopyleaksRateLimitError,
+    CopyleaksUnavailableError,
+    CopyleaksValidationError,
+)
+from airflow_copyleaks.hooks.copyleaks import CopyleaksHook, RetryPolicy
+from airflow_copyleaks.hooks.token_cache import TokenCache
+from airflow_copyleaks.store import ScanStore
+from tests.fixtures import connection_json
+
+TEXT = (
+    "Editors at the harbour gazette reviewed the evening edition twice before the presses started, "
+    "checking every quotation against the notes taken during the council meeting."
+)
+WEBHOOKS = {"status": "http://127.0.0.1:9/hooks/{STATUS}/x"}
+
+
+def api_calls(emulator: Any, prefix: str = "/v") -> list[dict[str, Any]]:
+    return [c for c in emulator.calls() if c["path"].startswith(prefix) and "/account/login" not in c["path"]]
+
+
+def test_login_once_then_token_reused(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    for _ in range(5):
+        assert hook.get_credits() >= 0
+    assert copyleaks_emulator.stats()["logins"] == 1
+    # A second hook in the same process and the same store reuses the token too.
+    other = CopyleaksHook("copyleaks_default", store=hook.token_cache._store)
+    other.get_credits()
+    assert copyleaks_emulator.stats()["logins"] == 1
+
+
+def test_token_is_shared_through_the_store_not_only_memory(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook.get_credits()
+    TokenCache.clear_memory()  # as if a new process started
+    CopyleaksHook("copyleaks_default", store=hook.token_cache._store).get_credits()
+    assert copyleaks_emulator.stats()["logins"] == 1
+
+
+def test_token_in_store_is_encrypted(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    token = hook.get_token()
+    row = hook.token_cache._store.get_token(hook.token_cache.account_id)
+    assert row is not None
+    assert token.access_token.encode() not in row[0]
+    assert copyleaks_emulator.api_key.encode() not in row[0]
+
+
+def _credits_in_child(conn_json: str, store_url: str, queue: Any) -> None:
+    os.environ["AIRFLOW_CONN_COPYLEAKS_DEFAULT"] = conn_json
+    hook = CopyleaksHook("copyleaks_default", store=ScanStore(store_url))
+    queue.put(hook.get_credits())
+
+
+def test_twenty_processes_cold_cache_one_login(copyleaks_emulator: Any, store_file: str) -> None:
+    conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
+    ScanStore(store_file)  # create the schema once, as the provider would on first use
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_credits_in_child, args=(conn, store_file, queue)) for _ in range(20)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * 20
+    assert [queue.get(timeout=5) for _ in procs] == [1000] * 20  # every process read the balance
+    assert copyleaks_emulator.stats()["logins"] == 1
+
+
+def test_refresh_before_expiry(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    copyleaks_emulator.configure(token_lifetime_seconds=2)
+    hook.get_credits()
+    first = hook.get_token()
+    import time
+
+    time.sleep(1.7)  # inside the last quarter of the token's life: refreshed before it expires
+    hook.get_credits()
+    assert hook.get_token().access_token != first.access_token
+    assert copyleaks_emulator.stats()["logins"] == 2
+    assert not [c for c in copyleaks_emulator.calls() if c["status"] == 401]
+
+
+def test_401_drops_the_token_and_logs_in_once_more(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook.get_credits()
+    copyleaks_emulator.expire_tokens()
+    assert hook.get_credits() >= 0
+    assert copyleaks_emulator.stats()["logins"] == 2
+    assert [c["status"] for c in api_calls(copyleaks_emulator, "/v3/scans/credits")] == [200, 401, 200]
+
+
+def test_wrong_api_key_is_a_clear_auth_error(copyleaks_emulator: Any, store_file: str, monkeypatch: Any) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COPYLEAKS_DEFAULT",
+        connection_json(copyleaks_emulator.url, copyleaks_emulator.email, "11111111-2222-3333-4444-555555555555"),
+    )
+    hook = CopyleaksHook(store=ScanStore(store_file))
+    with pytest.raises(CopyleaksAuthError, match="401") as err:
+        hook.get_credits()
+    assert "11111111-2222" not in str(err.value)
+    ok, message = hook.test_connection()
+    assert not ok and "refused" in message
+
+
+def test_test_connection_ok(hook: CopyleaksHook) -> None:
+    ok, message = hook.test_connection()
+    assert ok, message
+    assert "credits" in message
+
+
+@pytest.mark.parametrize("status", [429, 503, 500])
+def test_transient_failures_are_retried_until_success(
+    hook: CopyleaksHook, copyleaks_emulator: Any, status: int
+) -> None:
+    hook.get_token()
+    copyleaks_emulator.inject_fault(path_prefix="/v3/scans/credits", status=status, count=3)
+    assert hook.get_credits() == 1000
+    statuses = [c["status"] for c in api_calls(copyleaks_emulator, "/v3/scans/credits")]
+    assert statuses == [status, status, status, 200]
+    assert hook.stats["retries"] == 3
+
+
+def test_retries_are_bounded(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook._retry_override = RetryPolicy(max_retries=2, base_seconds=0.01, jitter_seconds=0.01)
+    hook._settings = None
+    hook.get_token()
+    copyleaks_emulator.inject_fault(path_prefix="/v3/scans/credits", status=429, count=10)
+    with pytest.raises(CopyleaksRateLimitError) as err:
+        hook.get_credits()
+    assert err.value.status == 429 and err.value.retryable
+    assert len(api_calls(copyleaks_emulator, "/v3/scans/credits")) == 3
+
+
+def test_maintenance_503_is_typed(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook._retry_override = RetryPolicy(max_retries=0)
+    hook._settings = None
+    hook.get_token()
+    copyleaks_emulator.inject_fault(path_prefix="/v3/scans/credits", status=503, count=1)
+    with pytest.raises(CopyleaksUnavailableError, match="maintenance"):
+        hook.get_credits()
+
+
+def test_connection_errors_are_retried_then_typed(store_file: str, monkeypatch: Any, copyleaks_emulator: Any) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COPYLEAKS_DEFAULT",
+        connection_json("http://127.0.0.1:9", copyleaks_emulator.email, copyleaks_emulator.api_key, max_retries=2),
+    )
+    hook = CopyleaksHook(store=ScanStore(store_file))
+    with pytest.raises(CopyleaksConnectionError, match="ConnectionError"):
+        hook.get_credits()
+    assert hook.stats["retries"] == 2
+
+
+def test_submit_text_and_duplicate_is_conflict(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook.submit_text("doc-1", TEXT, {"webhooks": WEBHOOKS, "sandbox": True})
+    with pytest.raises(CopyleaksConflictError) as err:
+        hook.submit_text("doc-1", TEXT, {"webhooks": WEBHOOKS, "sandbox": True})
+    assert err.value.status == 409 and err.value.scan_id == "doc-1"
+
+
+def test_submit_url_file_and_ocr(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook.submit_url("url-1", "https://example-news.test/anything", {"webhooks": WEBHOOKS, "sandbox": True})
+    hook.submit_file("file-1", TEXT.encode(), "essay.txt", {"webhooks": WEBHOOKS, "sandbox": True})
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "white").save(buffer, "PNG")
+    hook.submit_file(
+        "ocr-1", buffer.getvalue(), "scan.png", {"webhooks": WEBHOOKS, "sandbox": True}, kind="ocr", ocr_language="en"
+    )
+    paths = [c["path"] for c in api_calls(copyleaks_emulator, "/v3/scans/submit")]
+    assert paths == ["/v3/scans/submit/url/url-1", "/v3/scans/submit/file/file-1", "/v3/scans/submit/ocr/ocr-1"]
+
+
+def test_scan_id_with_slash_is_url_encoded(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook.submit_text("team/doc.1", TEXT, {"webhooks": WEBHOOKS, "sandbox": True})
+    assert copyleaks_emulator.scan("team/doc.1") is not None
+
+
+def test_check_credits_then_start(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    props = {"webhooks": WEBHOOKS, "action": "check-credits"}
+    hook.submit_text("price-1", TEXT, props)
+    copyleaks_emulator.wait_for_status("price-1", "creditsChecked")
+    result = hook.start(["price-1", "never-submitted"], error_handling="ignore")
+    assert result == {"success": ["price-1"], "failed": ["never-submitted"]}
+
+
+def test_resend_unknown_scan_is_not_found(hook: CopyleaksHook) -> None:
+    with pytest.raises(CopyleaksNotFoundError) as err:
+        hook.resend_webhook("no-such-scan")
+    assert err.value.status == 404
+
+
+def test_delete_export_and_misc(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook.submit_text("del-1", TEXT, {"webhooks": WEBHOOKS})
+    copyleaks_emulator.wait_for_status("del-1", "completed")
+    hook.export(
+        "del-1",
+        "exp-1",
+        {
+            "completionWebhook": "http://127.0.0.1:9/done",
+            "maxRetries": 1,
+            "crawledVersion": {"endpoint": "http://127.0.0.1:9/crawled", "verb": "PUT"},
+        },
+    )
+    hook.delete_scans(["del-1"], purge=True)
+    assert "txt" in hook.get_supported_file_types()["textual"]
+    assert "en" in hook.get_ocr_languages()
+    assert hook.get_correction_types("en")["correctionTypes"]
+    csv = hook.get_usage_history(date.today() - timedelta(days=1), date.today())
+    assert isinstance(csv, str)
+
+
+def test_sync_endpoints(hook: CopyleaksHook) -> None:
+    long_text = (TEXT + " ") * 3
+    ai = hook.detect_ai_text("ai-1", long_text)
+    assert ai["summary"]["ai"] + ai["summary"]["human"] == pytest.approx(1)
+    feedback = hook.writing_feedback("wf-1", "this is is a sentence with a doubled word.")
+    assert "score" in feedback
+    mod = hook.moderate_text("mod-1", "I hate you, idiot.", labels=["toxic-v1", "harassment-v1"])
+    assert "moderations" in mod
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), "red").save(buffer, "PNG")
+    image = hook.check_image_plagiarism("img-1", buffer.getvalue(), "red.png")
+    assert image["matches"]["score"]["totalMatches"] == 0
+    big = io.BytesIO()
+    Image.new("RGB", (600, 600), "blue").save(big, "PNG")
+    assert "summary" in hook.detect_ai_image("aiimg-1", big.getvalue(), "blue.png")
+
+
+def test_payment_error_is_typed(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    copyleaks_emulator.configure(credits=0)
+    with pytest.raises(CopyleaksPaymentError) as err:
+        hook.moderate_text("mod-poor", "some text to moderate", sandbox=False)
+    assert err.value.status == 402
+
+
+def test_unknown_label_is_refused_before_any_call(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    hook.get_token()
+    before = len(copyleaks_emulator.calls())
+    with pytest.raises(CopyleaksValidationError, match="labels"):
+        hook.moderate_text("mod-x", "text", labels=["EXAMPLE-v1"])
+    with pytest.raises(CopyleaksValidationError, match="properties.webhooks.status"):
+        hook.submit_text("doc-x", TEXT, {})
+    with pytest.raises(CopyleaksValidationError, match="6 words"):
+        hook.submit_text("doc-y", "too short to scan", {"webhooks": WEBHOOKS})
+    with pytest.raises(CopyleaksValidationError, match="512"):
+        hook.submit_text("doc-z", TEXT, {"webhooks": WEBHOOKS, "developerPayload": "x" * 513})
+    assert len(copyleaks_emulator.calls()) == before
+    assert copyleaks_emulator.stats()["credits_used"] == 0
+
+
+def test_server_side_validation_error_is_typed(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    # A raw call past our validators: the emulator's own 400 becomes a CopyleaksApiError with its message.
+    with pytest.raises(CopyleaksApiError) as err:
+        hook._request("PATCH", "/v3/scans/start", json_body={})
+    assert err.value.status == 400
+    assert "trigger" in str(err.value).lower()
+
+
+def test_secrets_never_reach_logs_or_errors(
+    copyleaks_emulator: Any, store_file: str, caplog: pytest.LogCaptureFixture, capfd: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    hook = CopyleaksHook(store=ScanStore(store_file))
+    token = hook.get_token().access_token
+    copyleaks_emulator.inject_fault(path_prefix="/v3/scans/credits", status=500, count=2)
+    hook.get_credits()
+    copyleaks_emulator.expire_tokens()
+    hook.get_credits()
+    errors = []
+    for call in (lambda: hook.resend_webhook("missing-scan"), lambda: hook.start(["a b"])):
+        try:
+            call()
+        except Exception as err:
+            errors.append(repr(err) + str(err))
+    out, err_out = capfd.readouterr()
+    everything = caplog.text + out + err_out + "".join(errors) + repr(hook.settings)
+    assert copyleaks_emulator.api_key not in everything
+    assert token not in everything
+    assert base64.b64encode(copyleaks_emulator.api_key.encode()).decode() not in everything
+
+
+def test_hook_reads_an_airflow_uri_connection(copyleaks_emulator: Any, store_file: str, monkeypatch: Any) -> None:
+    from urllib.parse import quote
+
+    uri = (
+        f"copyleaks://{quote(copyleaks_emulator.email, safe='')}:{copyleaks_emulator.api_key}@/"
+        f"?api_base_url={quote(copyleaks_emulator.url, safe='')}&sandbox=false"
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_URI", uri)
+    hook = CopyleaksHook("copyleaks_uri", store=ScanStore(store_file))
+    assert hook.settings.api_url == copyleaks_emulator.url
+    assert hook.sandbox is False
+    assert hook.get_credits() == 1000
+
+
+def test_provider_is_registered() -> None:
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    listed = subprocess.run([bin_dir / "airflow", "providers", "list"], capture_output=True, text=True, timeout=120)
+    assert "airflow-provider-copyleaks" in listed.stdout
+    hooks = subprocess.run([bin_dir / "airflow", "providers", "hooks"], capture_output=True, text=True, timeout=120)
+    assert "copyleaks" in hooks.stdout and "CopyleaksHook" in hooks.stdout
