@@ -107,6 +107,29 @@ class TemporaryPostgres:
             raise RuntimeError(f"createdb {name} failed: {result.stderr}")
         return self.url(name)
 
+    def create_role_and_database(self, user: str, password: str, database: str) -> str:
+        """A login role owning a new database (the stack's env file names both)."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                role_exists = conn.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": user}).first()
+                quoted_user = conn.dialect.identifier_preparer.quote(user)
+                if not role_exists:
+                    # Identifiers cannot be bound parameters; the literal is escaped by the dialect.
+                    literal = sa.literal(password).compile(conn, compile_kwargs={"literal_binds": True})
+                    conn.execute(sa.text(f"CREATE ROLE {quoted_user} LOGIN PASSWORD {literal}"))
+                db_exists = conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}
+                ).first()
+                if not db_exists:
+                    quoted_db = conn.dialect.identifier_preparer.quote(database)
+                    conn.execute(sa.text(f"CREATE DATABASE {quoted_db} OWNER {quoted_user}"))
+        finally:
+            engine.dispose()
+        return f"postgresql+psycopg2://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
     def url(self, database: str = "postgres", driver: str = "postgresql+psycopg2") -> str:
         return f"{driver}://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
 
