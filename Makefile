@@ -43,3 +43,6 @@ bench: install system-deps
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+stack: install system-deps
+	$(BIN)/python scripts/stack.py
