@@ -1,0 +1,128 @@
+"""docker-compose.yaml checked against the code, since no Docker engine can run it here.
+
+Every command a service runs must exist, every AIRFLOW__ variable must name a real setting,
+and ports and URLs must agree between services, the env file and the native stack.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from airflow_copyleaks.cli import build_parser
+from airflow_copyleaks.config import SETTINGS
+from scripts.stack import ROOT, NativeStack, interpolate, load_compose, read_env_file, service_port
+
+COMPOSE = load_compose()
+SERVICES: dict[str, Any] = COMPOSE["services"]
+ENV_EXAMPLE = read_env_file(ROOT / ".env.example")
+AIRFLOW = Path(sys.executable).parent / "airflow"
+
+
+def airflow_services() -> list[str]:
+    return [name for name, spec in SERVICES.items() if isinstance(spec.get("command"), list)]
+
+
+@pytest.mark.parametrize("name", airflow_services())
+def test_every_command_exists(name: str) -> None:
+    argv = SERVICES[name]["command"]
+    if argv[0] == "airflow-copyleaks":
+        build_parser().parse_args(argv[1:])  # argparse exits on an unknown command or option
+        return
+    assert argv[0] == "airflow"
+    # `--help` of the exact sub-command proves it exists in this Airflow (and its providers).
+    subcommand = [a for a in argv[1:] if not a.startswith("-") and not a.isdigit()]
+    result = subprocess.run([AIRFLOW, *subcommand, "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for option in (a for a in argv[1:] if a.startswith("--")):
+        assert option in result.stdout, f"{name}: airflow {' '.join(subcommand)} has no option {option}"
+
+
+def test_every_airflow_variable_names_a_real_setting() -> None:
+    from airflow.configuration import conf
+
+    environment = COMPOSE["x-airflow-common"]["environment"]
+    for key in environment:
+        match = re.fullmatch(r"AIRFLOW__([A-Z0-9_]+?)__([A-Z0-9_]+)", key)
+        if not match:
+            assert key.startswith("AIRFLOW_CONN_"), key
+            continue
+        section, option = match.group(1).lower(), match.group(2).lower()
+        if section == "copyleaks":
+            assert option in SETTINGS, f"{key}: no such provider setting"
+        else:
+            described = conf.configuration_description.get(section, {}).get("options", {})
+            assert option in described, f"{key}: Airflow has no [{section}] {option}"
+
+
+def test_variables_used_by_compose_are_defined_in_the_env_example() -> None:
+    text = (ROOT / "docker-compose.yaml").read_text()
+    used = set(re.findall(r"\$\{(\w+)\}", text))
+    assert used <= set(ENV_EXAMPLE), f"missing from .env.example: {sorted(used - set(ENV_EXAMPLE))}"
+
+
+def test_ports_agree_between_commands_publishing_and_healthchecks() -> None:
+    for name, spec in SERVICES.items():
+        argv = [str(a) for a in spec.get("command") or []]
+        published = service_port(spec)
+        if "--port" in argv:
+            assert published == int(argv[argv.index("--port") + 1]), name
+        health = " ".join(map(str, (spec.get("healthcheck") or {}).get("test", [])))
+        for port in re.findall(r"localhost:(\d+)", health):
+            assert int(port) == published, f"{name}: healthcheck port {port} != published {published}"
+
+
+def _service_addresses() -> dict[str, int]:
+    return {name: port for name, spec in SERVICES.items() if (port := service_port(spec))} | {
+        "postgres": 5432,
+        "copyleaks-store": 5432,
+        "redis": 6379,
+    }
+
+
+def test_urls_point_at_services_that_exist_on_their_ports() -> None:
+    addresses = _service_addresses()
+    environment = {k: interpolate(str(v), ENV_EXAMPLE) for k, v in COMPOSE["x-airflow-common"]["environment"].items()}
+    values = [*environment.values(), unquote(ENV_EXAMPLE["AIRFLOW_CONN_COPYLEAKS_DEFAULT"])]
+    found = 0
+    for value in values:
+        for host, port in re.findall(r"//(?:[^@/\s]*@)?([a-z][a-z0-9-]*):(\d+)", value):
+            assert host in addresses, f"{value}: no service {host}"
+            assert int(port) == addresses[host], f"{value}: {host} listens on {addresses[host]}, not {port}"
+            found += 1
+    assert found >= 6  # metadata DB, result backend, broker, store, api-server, emulator, receiver
+
+
+def test_connection_in_env_example_is_a_valid_copyleaks_uri() -> None:
+    from airflow.models.connection import Connection
+
+    conn = Connection(conn_id="copyleaks_default", uri=ENV_EXAMPLE["AIRFLOW_CONN_COPYLEAKS_DEFAULT"])
+    assert conn.conn_type == "copyleaks"
+    assert conn.login == "demo@example.com"
+    extra = conn.extra_dejson
+    assert urlparse(extra["api_base_url"]).hostname == "copyleaks-emulator"
+    assert urlparse(extra["webhook_base_url"]).hostname == "copyleaks-webhooks"
+
+
+def test_native_stack_runs_the_compose_commands_with_the_compose_environment(tmp_path: Path) -> None:
+    stack = NativeStack(workdir=tmp_path, env_file=ROOT / ".env.example")
+    assert set(stack.services) == set(airflow_services()) - {"airflow-worker"}
+    for name in stack.services:
+        native = stack.command(name)
+        compose = [str(a) for a in SERVICES[name]["command"]]
+        assert Path(native[0]).name == compose[0]
+        assert native[1:] == [a.replace("0.0.0.0", "127.0.0.1") for a in compose[1:]]
+    assert stack.port("airflow-apiserver") == 8080
+    assert stack.port("copyleaks-emulator") == 8765
+
+
+def test_secrets_are_not_committed() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert ".env" not in tracked
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
