@@ -1,1 +1,44 @@
-"""Pytest fixtures for the Copyleaks emulator (placeholder until the emulator lands)."""
+"""Pytest fixtures for the Copyleaks emulator (registered as a ``pytest11`` entry point).
+
+* ``copyleaks_emulator_server`` (session): one running EmulatorServer, not throttled
+  (``requests_per_second=0``) unless a test asks for it through the control API.
+* ``copyleaks_emulator`` (function): resets the server's state and configuration, then yields an
+  EmulatorClient with ``.url``, ``.email`` and ``.api_key``.
+
+Import-light on purpose: the emulator (FastAPI, uvicorn) is only imported when a fixture is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from airflow_copyleaks.testing.emulator import EmulatorClient, EmulatorServer
+
+
+@pytest.fixture(scope="session")
+def copyleaks_emulator_server() -> Iterator[EmulatorServer]:
+    from airflow_copyleaks.testing.emulator import EmulatorConfig, EmulatorServer
+
+    server = EmulatorServer(EmulatorConfig(requests_per_second=0), host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def copyleaks_emulator(copyleaks_emulator_server: EmulatorServer) -> Iterator[EmulatorClient]:
+    from airflow_copyleaks.testing.emulator import EmulatorClient
+
+    email, api_key = next(iter(copyleaks_emulator_server.config.accounts.items()))
+    client = EmulatorClient(copyleaks_emulator_server.url, email=email, api_key=api_key)
+    client.reset()
+    try:
+        yield client
+    finally:
+        client.close()

@@ -87,7 +87,7 @@ def test_twenty_processes_cold_cache_one_login(copyleaks_emulator: Any, store_fi
 
 
 def test_refresh_before_expiry(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
-    copyleaks_emulator.configure(token_lifetime_seconds=2)
+    copyleaks_emulator.set_config(token_lifetime_seconds=2)
     hook.get_credits()
     first = hook.get_token()
     import time
@@ -131,7 +131,7 @@ def test_transient_failures_are_retried_until_success(
     hook: CopyleaksHook, copyleaks_emulator: Any, status: int
 ) -> None:
     hook.get_token()
-    copyleaks_emulator.inject_fault(path_prefix="/v3/scans/credits", status=status, count=3)
+    copyleaks_emulator.add_fault(path_prefix="/v3/scans/credits", status=status, count=3)
     assert hook.get_credits() == 1000
     statuses = [c["status"] for c in api_calls(copyleaks_emulator, "/v3/scans/credits")]
     assert statuses == [status, status, status, 200]
@@ -142,7 +142,7 @@ def test_retries_are_bounded(hook: CopyleaksHook, copyleaks_emulator: Any) -> No
     hook._retry_override = RetryPolicy(max_retries=2, base_seconds=0.01, jitter_seconds=0.01)
     hook._settings = None
     hook.get_token()
-    copyleaks_emulator.inject_fault(path_prefix="/v3/scans/credits", status=429, count=10)
+    copyleaks_emulator.add_fault(path_prefix="/v3/scans/credits", status=429, count=10)
     with pytest.raises(CopyleaksRateLimitError) as err:
         hook.get_credits()
     assert err.value.status == 429 and err.value.retryable
@@ -153,7 +153,7 @@ def test_maintenance_503_is_typed(hook: CopyleaksHook, copyleaks_emulator: Any) 
     hook._retry_override = RetryPolicy(max_retries=0)
     hook._settings = None
     hook.get_token()
-    copyleaks_emulator.inject_fault(path_prefix="/v3/scans/credits", status=503, count=1)
+    copyleaks_emulator.add_fault(path_prefix="/v3/scans/credits", status=503, count=1)
     with pytest.raises(CopyleaksUnavailableError, match="maintenance"):
         hook.get_credits()
 
@@ -198,7 +198,7 @@ def test_scan_id_with_slash_is_url_encoded(hook: CopyleaksHook, copyleaks_emulat
 def test_check_credits_then_start(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
     props = {"webhooks": WEBHOOKS, "action": "check-credits"}
     hook.submit_text("price-1", TEXT, props)
-    copyleaks_emulator.wait_for_status("price-1", "creditsChecked")
+    copyleaks_emulator.wait_for_status("price-1", ["creditsChecked"])
     result = hook.start(["price-1", "never-submitted"], error_handling="ignore")
     assert result == {"success": ["price-1"], "failed": ["never-submitted"]}
 
@@ -211,7 +211,7 @@ def test_resend_unknown_scan_is_not_found(hook: CopyleaksHook) -> None:
 
 def test_delete_export_and_misc(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
     hook.submit_text("del-1", TEXT, {"webhooks": WEBHOOKS})
-    copyleaks_emulator.wait_for_status("del-1", "completed")
+    copyleaks_emulator.wait_for_status("del-1", ["completed"])
     hook.export(
         "del-1",
         "exp-1",
@@ -249,7 +249,7 @@ def test_sync_endpoints(hook: CopyleaksHook) -> None:
 
 
 def test_payment_error_is_typed(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
-    copyleaks_emulator.configure(credits=0)
+    copyleaks_emulator.set_config(credits=0)
     with pytest.raises(CopyleaksPaymentError) as err:
         hook.moderate_text("mod-poor", "some text to moderate", sandbox=False)
     assert err.value.status == 402
@@ -284,7 +284,7 @@ def test_secrets_never_reach_logs_or_errors(
     caplog.set_level(logging.DEBUG)
     hook = CopyleaksHook(store=ScanStore(store_file))
     token = hook.get_token().access_token
-    copyleaks_emulator.inject_fault(path_prefix="/v3/scans/credits", status=500, count=2)
+    copyleaks_emulator.add_fault(path_prefix="/v3/scans/credits", status=500, count=2)
     hook.get_credits()
     copyleaks_emulator.expire_tokens()
     hook.get_credits()
