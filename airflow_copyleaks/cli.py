@@ -8,14 +8,9 @@ from collections.abc import Sequence
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from airflow_copyleaks.testing.emulator import EmulatorConfig, serve
+    from airflow_copyleaks.testing.emulator.server import config_from_args, serve
 
-    config = EmulatorConfig(
-        requests_per_second=args.requests_per_second,
-        scan_duration_seconds=args.scan_duration,
-        token_lifetime_seconds=args.token_lifetime,
-    )
-    serve(args.host, args.port, config)
+    serve(args.host, args.port, config_from_args(args))
     return 0
 
 
@@ -32,12 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airflow-copyleaks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
+    from airflow_copyleaks.testing.emulator.server import build_parser as emulator_options
+
     emulator = commands.add_parser("emulator", help="run the local Copyleaks API emulator")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8765)
-    emulator.add_argument("--requests-per-second", type=float, default=10.0, help="0 disables the limit")
-    emulator.add_argument("--scan-duration", type=float, default=1.0, help="seconds a scan takes")
-    emulator.add_argument("--token-lifetime", type=float, default=48 * 3600, help="token lifetime in seconds")
+    emulator_options(emulator)  # the emulator's own options, so both entry points agree
     emulator.set_defaults(func=_emulator)
 
     webhooks = commands.add_parser("webhooks", help="the webhook receiver")
