@@ -74,7 +74,9 @@ def _credits_in_child(conn_json: str, store_url: str, queue: Any) -> None:
 def test_twenty_processes_cold_cache_one_login(copyleaks_emulator: Any, store_file: str) -> None:
     conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
     ScanStore(store_file)  # create the schema once, as the provider would on first use
-    ctx = multiprocessing.get_context("spawn")
+    # fork: each child is a fresh process with its own store connections and no token in memory,
+    # without paying for twenty Airflow imports.
+    ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_credits_in_child, args=(conn, store_file, queue)) for _ in range(20)]
     for p in procs:
@@ -279,7 +281,7 @@ def test_server_side_validation_error_is_typed(hook: CopyleaksHook, copyleaks_em
 
 
 def test_secrets_never_reach_logs_or_errors(
-    copyleaks_emulator: Any, store_file: str, caplog: pytest.LogCaptureFixture, capfd: Any
+    copyleaks_emulator: Any, copyleaks_conn: str, store_file: str, caplog: pytest.LogCaptureFixture, capfd: Any
 ) -> None:
     caplog.set_level(logging.DEBUG)
     hook = CopyleaksHook(store=ScanStore(store_file))

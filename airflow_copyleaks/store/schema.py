@@ -1,0 +1,126 @@
+"""Tables of the ScanStore and their versions.
+
+The store creates its schema on first use and upgrades an older one: each entry of
+:data:`MIGRATIONS` brings the schema from one version to the next and is safe to run on a
+database that already has the change (tables are created with ``checkfirst``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 2
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "copyleaks_schema_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# The latest known state of each scan (one row a scan).
+scan = sa.Table(
+    "copyleaks_scan",
+    metadata,
+    sa.Column("scan_id", sa.String(64), primary_key=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32)),
+    sa.Column("action", sa.String(32)),
+    sa.Column("sandbox", sa.Boolean),
+    sa.Column("credits", sa.Integer),
+    sa.Column("score", sa.Float),
+    sa.Column("total_words", sa.Integer),
+    sa.Column("error_code", sa.String(64)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("event_count", sa.Integer, nullable=False, default=0),
+    sa.Column("meta", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resend_requested_at", sa.DateTime(timezone=True)),
+)
+
+# Every webhook delivery as received, once: (scan, event, body digest) is unique, so Copyleaks'
+# at-least-once delivery never creates two events. The id is a global cursor for watchers.
+event = sa.Table(
+    "copyleaks_event",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scan_id", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("scan_id", "event", "digest", name="uq_copyleaks_event_delivery"),
+    sa.Index("ix_copyleaks_event_scan", "scan_id", "event"),
+)
+
+export = sa.Table(
+    "copyleaks_export",
+    metadata,
+    sa.Column("export_id", sa.String(64), primary_key=True),
+    sa.Column("scan_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("expected", sa.Text, nullable=False),
+    sa.Column("meta", sa.Text),
+    sa.Column("payload", sa.Text),
+    sa.Column("completion_digest", sa.String(64)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+)
+
+artifact = sa.Table(
+    "copyleaks_artifact",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("export_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("result_id", sa.String(128), nullable=False, default=""),
+    sa.Column("location", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("export_id", "kind", "result_id", name="uq_copyleaks_artifact"),
+)
+
+token = sa.Table(
+    "copyleaks_token",
+    metadata,
+    sa.Column("account_id", sa.String(64), primary_key=True),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+lease = sa.Table(
+    "copyleaks_lease",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("holder", sa.String(255), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Version 2: results of synchronous checks, so a retried task can report a check it already paid for.
+check_result = sa.Table(
+    "copyleaks_check_result",
+    metadata,
+    sa.Column("scan_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _to_v1(conn: sa.Connection) -> None:
+    for table in (scan, event, export, artifact, token, lease):
+        table.create(conn, checkfirst=True)
+
+
+def _to_v2(conn: sa.Connection) -> None:
+    check_result.create(conn, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2}
