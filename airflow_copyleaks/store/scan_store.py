@@ -243,6 +243,8 @@ class ScanStore:
             if not conn.execute(insert_event).rowcount:
                 return False
             row = conn.execute(sa.select(t.scan).where(t.scan.c.scan_id == scan_id)).mappings().first()
+            if row is None and event not in STATUS_EVENTS:
+                return True  # e.g. a delete completion: an event, but no scan to fold it into
             if row is None:
                 conn.execute(
                     sa.insert(t.scan).values(

@@ -1,0 +1,29 @@
+"""Per-scan webhook credentials (DESIGN.md decision 4).
+
+Copyleaks does not sign webhooks, but it sends back custom headers we choose. Every URL we hand
+it carries a header whose value is an HMAC of the scan (or export) id with a configured secret:
+a credential for one scan is useless for another, and the secret itself never leaves Airflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+TOKEN_HEADER = "X-Copyleaks-Webhook-Token"
+PURPOSES = ("scan", "export", "delete")
+
+
+def webhook_token(secret: str, purpose: str, ident: str) -> str:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown webhook purpose {purpose!r}")
+    if not secret:
+        raise ValueError("no webhook secret is configured ([copyleaks] webhook_secret)")
+    return hmac.new(secret.encode(), f"{purpose}:{ident}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify_token(secret: str, purpose: str, ident: str, presented: str | None) -> bool:
+    """Constant-time check of a presented credential."""
+    if not presented or not secret:
+        return False
+    return hmac.compare_digest(webhook_token(secret, purpose, ident), presented)
