@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.exceptions import AirflowException
+from airflow.exceptions import AirflowException, AirflowFailException
 
 
 class CopyleaksError(AirflowException):
@@ -110,5 +110,8 @@ class CopyleaksScanFailed(CopyleaksError):
         super().__init__(f"Copyleaks scan {scan_id!r} failed with code {code}: {message}")
 
 
-class CopyleaksPolicyViolation(CopyleaksError):
-    """An editorial policy (moderation, image, AI, writing) failed the task on purpose."""
+class CopyleaksPolicyViolation(CopyleaksError, AirflowFailException):
+    """An editorial policy (moderation, image, AI, writing) failed the task on purpose.
+
+    A verdict does not change on retry, so the task fails without retrying.
+    """

@@ -104,6 +104,8 @@ class CopyleaksHook(BaseHook):
         self._token_cache: TokenCache | None = None
         self._local = threading.local()
         self.stats = {"requests": 0, "retries": 0, "rate_limited": 0, "logins": 0}
+        self._stats_lock = threading.Lock()
+        self._settings_lock = threading.Lock()
 
     # ----------------------------------------------------------------------------- connection
 
@@ -115,11 +117,12 @@ class CopyleaksHook(BaseHook):
 
     @property
     def settings(self) -> _Settings:
-        if self._settings is None:
-            conn = self.get_connection(self.copyleaks_conn_id)
-            self._settings = _Settings.from_connection(conn, self._retry_override)
-            _mask(self._settings.api_key)
-        return self._settings
+        with self._settings_lock:  # batches share one hook across threads
+            if self._settings is None:
+                conn = self.get_connection(self.copyleaks_conn_id)
+                self._settings = _Settings.from_connection(conn, self._retry_override)
+                _mask(self._settings.api_key)
+            return self._settings
 
     @property
     def sandbox(self) -> bool:
@@ -151,18 +154,23 @@ class CopyleaksHook(BaseHook):
         amount = credits.get("Amount", credits.get("amount")) if isinstance(credits, dict) else None
         return True, f"Logged in to Copyleaks as {self.settings.email}; {amount} credits left."
 
+    def _count(self, key: str) -> None:
+        with self._stats_lock:
+            self.stats[key] += 1
+
     # ----------------------------------------------------------------------------- token
 
     @property
     def token_cache(self) -> TokenCache:
-        if self._token_cache is None:
-            from airflow_copyleaks.store import get_store
+        s = self.settings
+        with self._settings_lock:
+            if self._token_cache is None:
+                from airflow_copyleaks.store import get_store
 
-            s = self.settings
-            self._token_cache = TokenCache(
-                self._store or get_store(), identity_url=s.identity_url, email=s.email, api_key=s.api_key
-            )
-        return self._token_cache
+                self._token_cache = TokenCache(
+                    self._store or get_store(), identity_url=s.identity_url, email=s.email, api_key=s.api_key
+                )
+            return self._token_cache
 
     def get_token(self) -> Token:
         return self.token_cache.get(self._login)
@@ -179,7 +187,7 @@ class CopyleaksHook(BaseHook):
         if not isinstance(body, dict) or "access_token" not in body:
             raise CopyleaksApiError(200, "login answered without an access_token", endpoint="login")
         _mask(body["access_token"])
-        self.stats["logins"] += 1
+        self._count("logins")
         self.log.info("Logged in to Copyleaks as %s", s.email)
         expires = parse_copyleaks_time(body[".expires"])
         issued = parse_copyleaks_time(body[".issued"]) if body.get(".issued") else datetime.now(timezone.utc)
@@ -254,7 +262,7 @@ class CopyleaksHook(BaseHook):
         attempt = 0
         while True:
             limiter.acquire()
-            self.stats["requests"] += 1
+            self._count("requests")
             status: int | None = None
             failure: Exception
             try:
@@ -278,13 +286,13 @@ class CopyleaksHook(BaseHook):
                 if not _is_retryable(status):
                     raise failure
                 if status == 429:
-                    self.stats["rate_limited"] += 1
+                    self._count("rate_limited")
             wait = policy.wait_before(attempt, status)
             elapsed = time.monotonic() - started
             if attempt >= policy.max_retries or elapsed + wait > policy.max_total_seconds:
                 raise failure
             attempt += 1
-            self.stats["retries"] += 1
+            self._count("retries")
             self.log.warning("%s; retry %d/%d in %.1fs", failure, attempt, policy.max_retries, wait)
             time.sleep(wait)
 

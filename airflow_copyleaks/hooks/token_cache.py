@@ -70,6 +70,9 @@ class TokenCache:
     # decryption per request. The store stays the source of truth across processes.
     _memory: dict[str, tuple[Token, bytes]] = {}
     _memory_lock = threading.Lock()
+    # Threads of one process queue here before the store lease, so a batch on a thread pool
+    # with a cold cache logs in once; the lease does the same across processes.
+    _login_locks: dict[str, threading.Lock] = {}
 
     def __init__(self, store: ScanStore, *, identity_url: str, email: str, api_key: str) -> None:
         self._store = store
@@ -81,17 +84,26 @@ class TokenCache:
             info=email.encode(),
         ).derive(api_key.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
-        self._holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        with self._memory_lock:
+            self._login_lock = self._login_locks.setdefault(self.account_id, threading.Lock())
 
     def get(self, login: Callable[[], Token], *, wait_seconds: float = 60.0) -> Token:
         """A fresh token: from memory, from the store, or from one login for all processes."""
         cached = self._cached()
         if cached is not None:
             return cached
+        with self._login_lock:
+            return self._get_or_login(login, wait_seconds)
+
+    def _get_or_login(self, login: Callable[[], Token], wait_seconds: float) -> Token:
+        cached = self._cached()
+        if cached is not None:
+            return cached
         deadline = time.monotonic() + wait_seconds
         lease = f"login:{self.account_id}"
+        holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         while True:
-            if self._store.try_acquire_lease(lease, self._holder, LOGIN_LEASE_SECONDS):
+            if self._store.try_acquire_lease(lease, holder, LOGIN_LEASE_SECONDS):
                 try:
                     # Another process may have logged in between our read and the lease.
                     cached = self._cached()
@@ -101,7 +113,7 @@ class TokenCache:
                     self._save(token)
                     return token
                 finally:
-                    self._store.release_lease(lease, self._holder)
+                    self._store.release_lease(lease, holder)
             time.sleep(_WAIT_STEP_SECONDS)
             cached = self._cached()
             if cached is not None:

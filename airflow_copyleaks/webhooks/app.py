@@ -167,7 +167,10 @@ def create_app(
         return Stored(stored=new)
 
     @router.api_route(
-        "/export/{export_id}/results/{result_id}", methods=["PUT", "POST"], response_model=Stored, responses=_RESPONSES
+        "/export/{export_id:path}/results/{result_id:path}",
+        methods=["PUT", "POST"],
+        response_model=Stored,
+        responses=_RESPONSES,
     )
     async def export_result(export_id: str, result_id: str, request: Request, token: TokenHeader = None) -> Stored:
         """One exported plagiarism result (JSON)."""
@@ -181,7 +184,7 @@ def create_app(
             return await store_artifact(export_id, _kind, None, request, token)
 
         router.add_api_route(
-            f"/export/{{export_id}}/{path}",
+            f"/export/{{export_id:path}}/{path}",
             export_artifact,
             methods=["PUT", "POST"],
             response_model=Stored,
@@ -190,7 +193,7 @@ def create_app(
             summary=f"Exported {path.replace('-', ' ')}",
         )
 
-    @router.post("/export/{export_id}/completed", response_model=Stored, responses=_RESPONSES)
+    @router.post("/export/{export_id:path}/completed", response_model=Stored, responses=_RESPONSES)
     async def export_completed(export_id: str, request: Request, token: TokenHeader = None) -> Stored:
         """Copyleaks finished pushing an export: which tasks were healthy."""
         authenticate("export", export_id, token)
@@ -203,7 +206,7 @@ def create_app(
             stored=await run_in_threadpool(get_store().record_export_completed, export_id, payload, raw_body=raw)
         )
 
-    @router.post("/delete/{request_id}/completed", response_model=Stored, responses=_RESPONSES)
+    @router.post("/delete/{request_id:path}/completed", response_model=Stored, responses=_RESPONSES)
     async def delete_completed(request_id: str, request: Request, token: TokenHeader = None) -> Stored:
         """Copyleaks finished deleting scans (the request has no body)."""
         authenticate("delete", request_id, token)

@@ -326,3 +326,25 @@ def test_provider_is_registered() -> None:
     assert "airflow-provider-copyleaks" in listed.stdout
     hooks = subprocess.run([bin_dir / "airflow", "providers", "hooks"], capture_output=True, text=True, timeout=120)
     assert "copyleaks" in hooks.stdout and "CopyleaksHook" in hooks.stdout
+
+
+def test_threads_sharing_a_hook_with_a_cold_cache_log_in_once(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tokens = list(pool.map(lambda _: hook.get_token().access_token, range(16)))
+    assert len(set(tokens)) == 1
+    assert copyleaks_emulator.stats()["logins"] == 1
+
+
+def test_a_401_in_the_middle_of_a_threaded_batch_logs_in_once_more(
+    hook: CopyleaksHook, copyleaks_emulator: Any
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    hook.get_credits()
+    copyleaks_emulator.expire_tokens()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        balances = list(pool.map(lambda _: hook.get_credits(), range(16)))
+    assert balances == [1000] * 16
+    assert copyleaks_emulator.stats()["logins"] == 2

@@ -1,0 +1,59 @@
+"""Copyleaks operators, imported lazily.
+
+DAG files import operators at parse time, which happens often; ``from airflow_copyleaks.operators
+import CopyleaksModerateOperator`` only loads the module that defines the operator asked for
+(PEP 562 module ``__getattr__``), not the hook, the store or every other operator.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Public name -> module (relative to this package) that defines it.
+_LAZY: dict[str, str] = {
+    # Synchronous checks (issue 4).
+    "CopyleaksModerateOperator": ".checks",
+    "CopyleaksImageCheckOperator": ".checks",
+    "CopyleaksAiDetectionOperator": ".checks",
+    "CopyleaksWritingFeedbackOperator": ".checks",
+    "CopyleaksCheckOperator": ".checks",
+    "CheckPolicyViolation": ".checks",
+    "Policy": ".policy",
+    # Asynchronous scans (Submit / CheckCredits / Start / Export): add their names here.
+}
+
+# Kept literal for type checkers and linters; a test checks it matches _LAZY.
+__all__ = [
+    "CheckPolicyViolation",
+    "CopyleaksAiDetectionOperator",
+    "CopyleaksCheckOperator",
+    "CopyleaksImageCheckOperator",
+    "CopyleaksModerateOperator",
+    "CopyleaksWritingFeedbackOperator",
+    "Policy",
+]
+
+if TYPE_CHECKING:
+    from airflow_copyleaks.operators.checks import (
+        CheckPolicyViolation,
+        CopyleaksAiDetectionOperator,
+        CopyleaksCheckOperator,
+        CopyleaksImageCheckOperator,
+        CopyleaksModerateOperator,
+        CopyleaksWritingFeedbackOperator,
+    )
+    from airflow_copyleaks.operators.policy import Policy
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
