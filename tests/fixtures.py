@@ -7,8 +7,10 @@ plugin), a fresh ScanStore file, and a ``copyleaks_default`` connection pointing
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 
 _session_home = Path(tempfile.mkdtemp(prefix="copyleaks-tests-airflow-home-"))
+atexit.register(shutil.rmtree, _session_home, ignore_errors=True)
 os.environ.setdefault("AIRFLOW_HOME", str(_session_home))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
