@@ -20,18 +20,28 @@ _LAZY: dict[str, str] = {
     "CopyleaksCheckOperator": ".checks",
     "CheckPolicyViolation": ".checks",
     "Policy": ".policy",
-    # Asynchronous scans (Submit / CheckCredits / Start / Export): add their names here.
+    # Asynchronous scans (Submit / CheckCredits / Start / Export).
+    "CopyleaksSubmitOperator": ".submit",
+    "CopyleaksCheckCreditsOperator": ".credits",
+    "CopyleaksStartOperator": ".start",
+    "CopyleaksExportOperator": ".export",
+    "ScanProperties": ".properties",
 }
 
 # Kept literal for type checkers and linters; a test checks it matches _LAZY.
 __all__ = [
     "CheckPolicyViolation",
     "CopyleaksAiDetectionOperator",
+    "CopyleaksCheckCreditsOperator",
     "CopyleaksCheckOperator",
+    "CopyleaksExportOperator",
     "CopyleaksImageCheckOperator",
     "CopyleaksModerateOperator",
+    "CopyleaksStartOperator",
+    "CopyleaksSubmitOperator",
     "CopyleaksWritingFeedbackOperator",
     "Policy",
+    "ScanProperties",
 ]
 
 if TYPE_CHECKING:
@@ -43,7 +53,12 @@ if TYPE_CHECKING:
         CopyleaksModerateOperator,
         CopyleaksWritingFeedbackOperator,
     )
+    from airflow_copyleaks.operators.credits import CopyleaksCheckCreditsOperator
+    from airflow_copyleaks.operators.export import CopyleaksExportOperator
     from airflow_copyleaks.operators.policy import Policy
+    from airflow_copyleaks.operators.properties import ScanProperties
+    from airflow_copyleaks.operators.start import CopyleaksStartOperator
+    from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,213 @@
+"""CopyleaksExportOperator: have Copyleaks push a scan's results, PDF report and crawled version
+to the webhook receiver, wait for the export-completed webhook, and return where the artifacts are.
+
+The export id is derived from the task instance and the scan, so a retried task re-uses it and
+waits for the export it already asked for instead of asking again (Copyleaks advises against
+re-triggering exports, which are limited to 10 per minute).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_copyleaks import config, ids
+from airflow_copyleaks.exceptions import CopyleaksConflictError, CopyleaksValidationError
+from airflow_copyleaks.links import LINK_XCOM_KEY, CopyleaksReportLink
+from airflow_copyleaks.operators.waiting import as_seconds, default_deferrable
+from airflow_copyleaks.triggers import records
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
+
+RESULT_SECTIONS = ("internet", "database", "batch", "repositories")
+
+
+def result_ids(completed: dict[str, Any] | None) -> list[str]:
+    """Every result id of a completed webhook's ``results`` sections."""
+    results = (completed or {}).get("results") or {}
+    return [str(item["id"]) for section in RESULT_SECTIONS for item in results.get(section) or [] if "id" in item]
+
+
+def export_is_healthy(completed: dict[str, Any]) -> list[str]:
+    """Problems in an export-completed payload (empty when every task was delivered)."""
+    problems = []
+    if completed.get("completed") is not True:
+        problems.append("Copyleaks reported the export as not completed")
+    for task in completed.get("tasks") or []:
+        status = task.get("httpStatusCode")
+        if not task.get("isHealthy") or not isinstance(status, int) or not 200 <= status < 300:
+            problems.append(f"{task.get('endpoint')}: healthy={task.get('isHealthy')} status={status}")
+    return problems
+
+
+class CopyleaksExportOperator(BaseOperator):
+    """Export a completed scan's results to the receiver (and from there to ``artifacts_url``).
+
+    :param scan_id: The completed scan (templated; e.g. one id from a submit task's result).
+    :param results: Result ids to export; ``None`` exports every result of the stored completed
+        webhook.
+    :param pdf_report: Also export the PDF report (the scan must have had ``pdf.create``).
+    :param crawled_version: Also export the crawled version of the scanned document.
+    :param wait_for_completion: Wait for the export-completed webhook (default True).
+
+    Returns ``{"export_id", "scan_id", "artifacts": {...}, "tasks"}``.
+    """
+
+    template_fields: Sequence[str] = ("scan_id", "results", "pdf_report", "crawled_version")
+    operator_extra_links = (CopyleaksReportLink(),)
+    ui_color = "#c7e3f7"
+
+    def __init__(
+        self,
+        *,
+        scan_id: str,
+        results: list[str] | None = None,
+        pdf_report: bool = False,
+        crawled_version: bool = True,
+        max_retries: int = 3,
+        force_new_export: bool = False,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        wait_timeout: float | timedelta | None = None,
+        poll_interval: float | None = None,
+        webhook_base_url: str | None = None,
+        copyleaks_conn_id: str = "copyleaks_default",
+        store_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.scan_id = scan_id
+        self.results = results
+        self.pdf_report = pdf_report
+        self.crawled_version = crawled_version
+        self.max_retries = max_retries
+        self.force_new_export = force_new_export
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self.webhook_base_url = webhook_base_url
+        self.copyleaks_conn_id = copyleaks_conn_id
+        self.store_url = store_url
+
+    @cached_property
+    def store(self) -> Any:
+        return records.open_store(self.store_url)
+
+    @cached_property
+    def hook(self) -> CopyleaksHook:
+        from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
+
+        return CopyleaksHook(self.copyleaks_conn_id, store=self.store)
+
+    def _export_id(self, ti: Any) -> str:
+        map_index = getattr(ti, "map_index", -1)
+        nonce = uuid.uuid4().hex if self.force_new_export else ""
+        return ids.derive_id("export", ti.dag_id, ti.task_id, ti.run_id, map_index, self.scan_id, nonce, prefix="ex")
+
+    def execute(self, context: Context) -> Any:
+        from airflow_copyleaks.webhooks import urls
+
+        scan_id = str(self.scan_id)
+        export_id = self._export_id(context["ti"])
+        completed = self.store.get_event_payload(scan_id, "completed")
+        if completed is None:
+            raise CopyleaksValidationError("scan_id", f"scan {scan_id!r} has no completed webhook in the store")
+        chosen = list(self.results) if self.results is not None else result_ids(completed)
+        base = self.webhook_base_url or self.hook.webhook_base_url
+        secret = config.get_setting("webhook_secret")
+        if not base or not secret:
+            raise CopyleaksValidationError("webhook_base_url", "and [copyleaks] webhook_secret are both required")
+        context["ti"].xcom_push(key="export_id", value=export_id)
+        existing = records.get_export(self.store, export_id)
+        if existing is None or existing["status"] == "pending":
+            body = urls.export_request_body(
+                base,
+                scan_id,
+                export_id,
+                secret,
+                result_ids=chosen,
+                pdf=bool(self.pdf_report),
+                crawled=bool(self.crawled_version),
+                max_retries=self.max_retries,
+            )
+            expected = [f"result:{rid}" for rid in chosen]
+            expected += (["pdf"] if self.pdf_report else []) + (["crawled"] if self.crawled_version else [])
+            ti = context["ti"]
+            meta = {"dag_id": ti.dag_id, "task_id": ti.task_id, "run_id": ti.run_id}
+            self.store.register_export(export_id, scan_id, expected=expected, meta=meta)
+            try:
+                self.hook.export(scan_id, export_id, body)
+                self.log.info("Asked Copyleaks to export scan %s (%d result(s)) as %s", scan_id, len(chosen), export_id)
+            except CopyleaksConflictError:
+                self.log.info("Export %s was already requested (409): waiting for it", export_id)
+        if not self.wait_for_completion:
+            return {"export_id": export_id, "scan_id": scan_id, "results": chosen, "status": "requested"}
+        deadline = time.time() + as_seconds(self.wait_timeout, 3600.0)
+        poll = self.poll_interval if self.poll_interval is not None else config.get_float("poll_interval_seconds")
+        if self.deferrable:
+            from airflow_copyleaks.triggers.scan import CopyleaksExportTrigger
+
+            trigger = CopyleaksExportTrigger(
+                export_id, scan_id=scan_id, deadline=deadline, store_url=self.store_url, poll_interval=poll
+            )
+            self.defer(trigger=trigger, method_name="execute_complete", timeout=None)
+        event: dict[str, Any]
+        while True:  # blocking wait: the same rule as the trigger, in the worker
+            export = records.get_export(self.store, export_id)
+            if export is not None and export["status"] != "pending":
+                event = {"status": "success", "export_id": export_id, "scan_id": scan_id, "export": export}
+                break
+            if time.time() >= deadline:
+                event = {
+                    "status": "timeout",
+                    "export_id": export_id,
+                    "scan_id": scan_id,
+                    "export": export,
+                    "message": f"timed out waiting for export {export_id!r}",
+                }
+                break
+            time.sleep(poll)
+        return self._finish(context, event)
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        return self._finish(context, event)
+
+    def _finish(self, context: Context, event: Any) -> dict[str, Any]:
+        if not isinstance(event, dict) or event.get("status") not in ("success", "timeout"):
+            raise AirflowException(f"Copyleaks export trigger sent no usable event: {event!r}")
+        if event["status"] == "timeout":
+            raise AirflowException(f"Copyleaks: {event.get('message')}")
+        export = event.get("export") or {}
+        completed = export.get("payload")
+        if not isinstance(completed, dict):
+            raise AirflowException(f"Copyleaks export event carries no completion payload: {event!r}")
+        problems = export_is_healthy(completed)
+        if problems:
+            raise AirflowException(f"Copyleaks export {event.get('export_id')} was not healthy: " + "; ".join(problems))
+        artifacts: dict[str, Any] = {"results": {}}
+        for item in export.get("artifacts") or []:
+            if item.get("kind") == "result":
+                artifacts["results"][str(item.get("result_id"))] = item["location"]
+            else:
+                artifacts[str(item.get("kind"))] = item["location"]
+        link = artifacts.get("pdf") or artifacts.get("crawled") or next(iter(artifacts["results"].values()), None)
+        if link:
+            context["ti"].xcom_push(key=LINK_XCOM_KEY, value=str(link))
+        return {
+            "export_id": event.get("export_id"),
+            "scan_id": event.get("scan_id"),
+            "status": "completed",
+            "artifacts": artifacts,
+            "tasks": len(completed.get("tasks") or []),
+        }

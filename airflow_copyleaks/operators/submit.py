@@ -1,0 +1,304 @@
+"""CopyleaksSubmitOperator: submit documents for authenticity scans, optionally wait for them.
+
+Scan ids are derived deterministically (DESIGN.md decision 2), each scan is registered in the
+store before it is sent, and a 409 means "already submitted": a retried or cleared task never
+pays twice, and a scan the store already knows as finished is not waited for again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_copyleaks import config, ids
+from airflow_copyleaks.exceptions import (
+    CopyleaksApiError,
+    CopyleaksConflictError,
+    CopyleaksError,
+    CopyleaksValidationError,
+)
+from airflow_copyleaks.links import CopyleaksReportLink
+from airflow_copyleaks.operators.documents import Document, documents_from, load
+from airflow_copyleaks.operators.properties import ScanProperties, properties_to_wire
+from airflow_copyleaks.operators.waiting import (
+    ScanWaitMixin,
+    default_deferrable,
+    pull_wait_state,
+    push_wait_state,
+    raise_for_event,
+    validate_scan_event,
+)
+from airflow_copyleaks.triggers import records
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
+
+ACTIONS = {
+    "scan": ("scan", "completed"),
+    "check-credits": ("check-credits", "creditsChecked"),
+    "index-only": ("index-only", "indexed"),
+}
+_ACTION_ALIASES = {"checkcredits": "check-credits", "index": "index-only", "indexonly": "index-only"}
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+class CopyleaksSubmitOperator(ScanWaitMixin, BaseOperator):
+    """Submit text, files, URLs or images (OCR) to Copyleaks and optionally wait for the result.
+
+    :param documents: One item or a list: a text, or ``{"key": ..., "text" | "path" | "url" |
+        "ocr_path": ..., "filename": ...}``. ``path``/``ocr_path`` may be local or an
+        ``ObjectStoragePath`` URL. Each item becomes one scan; a bad item is reported and the
+        others go on.
+    :param properties: Scan properties: a :class:`ScanProperties` or a dict in wire form.
+        ``webhooks`` is filled in by the provider.
+    :param action: ``scan``, ``check-credits`` or ``index-only``.
+    :param sandbox: Override the connection's sandbox setting.
+    :param ocr_language: Language of images submitted with ``ocr_path``.
+    :param scan_id_mode: ``task`` (one scan per document per task instance) or ``content`` (one
+        scan per document content: a new run over unchanged content reuses the scan).
+    :param force_new_scan: Deliberately scan again (new ids), paying again.
+    :param wait_for_completion: Wait until the scans reach the action's final status.
+    :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param wait_timeout: Longest wait (seconds or timedelta); past it the task fails.
+    :param fail_on_item_error: Fail the task at the end if any item could not be submitted.
+    :param webhook_base_url: Override the connection's ``webhook_base_url``.
+    """
+
+    template_fields: Sequence[str] = ("documents", "properties", "sandbox", "force_new_scan", "action")
+    template_fields_renderers = {"documents": "json", "properties": "json"}
+    operator_extra_links = (CopyleaksReportLink(),)
+    ui_color = "#c7e3f7"
+
+    def __init__(
+        self,
+        *,
+        documents: Any,
+        properties: ScanProperties | Mapping[str, Any] | None = None,
+        action: str = "scan",
+        sandbox: bool | None = None,
+        ocr_language: str = "en",
+        scan_id_mode: str = "task",
+        id_prefix: str = "af",
+        force_new_scan: bool = False,
+        wait_for_completion: bool = False,
+        deferrable: bool | None = None,
+        wait_timeout: float | timedelta | None = None,
+        poll_interval: float | None = None,
+        resend_after_seconds: float | None = None,
+        fail_on_item_error: bool = True,
+        webhook_base_url: str | None = None,
+        copyleaks_conn_id: str = "copyleaks_default",
+        store_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.documents = documents
+        self.properties = properties
+        self.action = action
+        self.sandbox = sandbox
+        self.ocr_language = ocr_language
+        self.scan_id_mode = scan_id_mode
+        self.id_prefix = id_prefix
+        self.force_new_scan = force_new_scan
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.wait_timeout = wait_timeout
+        self.poll_interval = poll_interval
+        self.resend_after_seconds = resend_after_seconds
+        self.fail_on_item_error = fail_on_item_error
+        self.webhook_base_url = webhook_base_url
+        self.copyleaks_conn_id = copyleaks_conn_id
+        self.store_url = store_url
+
+    # ------------------------------------------------------------------ plumbing
+
+    @cached_property
+    def store(self) -> Any:
+        return records.open_store(self.store_url)
+
+    @cached_property
+    def hook(self) -> CopyleaksHook:
+        from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
+
+        return CopyleaksHook(self.copyleaks_conn_id, store=self.store)
+
+    def _action(self) -> tuple[str, str]:
+        key = str(self.action).strip().lower()
+        key = _ACTION_ALIASES.get(key, key)
+        if key not in ACTIONS:
+            raise CopyleaksValidationError("action", f"is {self.action!r}", limit=", ".join(ACTIONS))
+        return ACTIONS[key]
+
+    def _scan_id(self, ti: Any, doc: Document, sha256: str, nonce: str) -> str:
+        if self.scan_id_mode == "content":
+            namespace = f"{ti.dag_id}|{ti.task_id}|{self._action()[0]}"
+            return ids.scan_id_for_content(namespace, doc.key, sha256, nonce=nonce, prefix=self.id_prefix)
+        if self.scan_id_mode != "task":
+            raise CopyleaksValidationError("scan_id_mode", f"is {self.scan_id_mode!r}", limit="task or content")
+        map_index = getattr(ti, "map_index", -1)
+        return ids.scan_id_for_task(
+            ti.dag_id,
+            ti.task_id,
+            ti.run_id,
+            -1 if map_index is None else map_index,
+            doc.key,
+            nonce=nonce,
+            prefix=self.id_prefix,
+        )
+
+    def _webhooks(self, scan_id: str) -> dict[str, Any]:
+        from airflow_copyleaks.webhooks import urls
+
+        base = self.webhook_base_url or self.hook.webhook_base_url
+        if not base:
+            raise CopyleaksValidationError(
+                "webhook_base_url", "is not set: give the connection a webhook_base_url (the receiver's public URL)"
+            )
+        secret = config.get_setting("webhook_secret")
+        if not secret:
+            raise CopyleaksValidationError("[copyleaks] webhook_secret", "is not set: webhooks could not be verified")
+        return dict(urls.status_webhook(base, scan_id, secret))
+
+    # ------------------------------------------------------------------ execution
+
+    def execute(self, context: Context) -> Any:
+        action, wanted = self._action()
+        docs = documents_from(self.documents)
+        ti = context["ti"]
+        nonce = f"force-{uuid.uuid4().hex}" if _truthy(self.force_new_scan) else ""
+        base_props = properties_to_wire(self.properties)
+        base_props.setdefault("action", action)
+        if self.sandbox is not None and self.sandbox != "":
+            base_props["sandbox"] = _truthy(self.sandbox)
+        else:
+            base_props.setdefault("sandbox", self.hook.sandbox)
+        items: dict[str, dict[str, Any]] = {}
+        retryable: list[str] = []
+        for doc in docs:
+            items[doc.key] = entry = self._submit_one(ti, doc, base_props, nonce)
+            if entry.get("retryable"):
+                retryable.append(doc.key)
+        scan_ids = [e["scan_id"] for e in items.values() if e.get("scan_id") and not e.get("error")]
+        # Links and downstream tasks need the ids even while the task is deferred.
+        ti.xcom_push(key="scan_ids", value=scan_ids)
+        if retryable:
+            raise AirflowException(f"Copyleaks could not take {len(retryable)} item(s) for now: {retryable[:5]}")
+        if not self.wait_for_completion or not scan_ids:
+            return self._result(items, None, wanted)
+        scans, pending = self._stored_state(scan_ids, wanted)
+        if not pending:  # a cleared task whose scans already finished: nothing to wait for
+            self.log.info("All %d scan(s) already reached %s in the store; not waiting again", len(scan_ids), wanted)
+            from airflow_copyleaks.triggers.scan import build_event
+
+            return self._result(items, build_event(scan_ids, [wanted], scans), wanted)
+        if self.deferrable:
+            push_wait_state(context, {"items": items})
+        event = self._wait(self.store, scan_ids, [wanted], method_name="execute_complete", kwargs={"items": items})
+        return self._result(items, event, wanted)
+
+    def execute_complete(self, context: Context, event: Any = None, items: dict[str, Any] | None = None) -> Any:
+        if items is None:
+            items = pull_wait_state(context, self.task_id)["items"]
+        scan_ids = [e["scan_id"] for e in items.values() if e.get("scan_id") and not e.get("error")]
+        event = validate_scan_event(event, scan_ids)
+        return self._result(items, event, self._action()[1])
+
+    def _stored_state(self, scan_ids: list[str], wanted: str) -> tuple[dict[str, Any], list[str]]:
+        from airflow_copyleaks.operators.waiting import check_once
+
+        return check_once(self.store, scan_ids, [wanted])
+
+    def _submit_one(self, ti: Any, doc: Document, base_props: dict[str, Any], nonce: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"key": doc.key, "kind": doc.kind}
+        try:
+            loaded = load(doc)
+            scan_id = entry["scan_id"] = self._scan_id(ti, doc, loaded.sha256, nonce)
+            known = records.get_scans(self.store, [scan_id]).get(scan_id)
+            if known is not None and known["status"] not in ("submitted",):
+                # Copyleaks already reported on it: submitting again could only answer 409.
+                entry["submission"] = "already_reported"
+                return entry
+            # Registered before sending: the webhook may arrive before the PUT returns.
+            self.store.register_scan(
+                scan_id,
+                kind=doc.kind,
+                action=str(base_props.get("action")),
+                sandbox=bool(base_props.get("sandbox")),
+                meta=self._meta(ti, doc),
+            )
+            props = {**base_props, "webhooks": self._webhooks(scan_id)}
+            if doc.kind == "url":
+                self.hook.submit_url(scan_id, doc.value, props)
+            elif doc.kind == "ocr":
+                assert loaded.content is not None and loaded.filename is not None
+                self.hook.submit_file(
+                    scan_id, loaded.content, loaded.filename, props, kind="ocr", ocr_language=self.ocr_language
+                )
+            else:
+                assert loaded.content is not None and loaded.filename is not None
+                self.hook.submit_file(scan_id, loaded.content, loaded.filename, props)
+            entry["submission"] = "submitted"
+            self.log.info("Submitted %s (%s) as scan %s", doc.key, doc.kind, scan_id)
+        except CopyleaksConflictError:
+            entry["submission"] = "already_submitted"  # our own earlier attempt: go on to wait
+            self.log.info("Scan %s for %s was already submitted (409): not paying again", entry["scan_id"], doc.key)
+        except CopyleaksValidationError as err:
+            entry.update(submission="invalid", error=str(err))
+            self.log.error("Item %s not submitted: %s", doc.key, err)
+        except CopyleaksApiError as err:
+            entry.update(submission="failed", error=str(err), retryable=bool(err.retryable))
+            self.log.error("Item %s not submitted: %s", doc.key, err)
+        except CopyleaksError as err:  # connection errors after the hook's retries
+            entry.update(submission="failed", error=str(err), retryable=bool(getattr(err, "retryable", False)))
+            self.log.error("Item %s not submitted: %s", doc.key, err)
+        return entry
+
+    def _meta(self, ti: Any, doc: Document) -> dict[str, Any]:
+        map_index = getattr(ti, "map_index", -1)
+        return {
+            "dag_id": ti.dag_id,
+            "task_id": ti.task_id,
+            "run_id": ti.run_id,
+            "map_index": -1 if map_index is None else map_index,
+            "document_key": doc.key,
+            "kind": doc.kind,
+        }
+
+    def _result(self, items: dict[str, dict[str, Any]], event: dict[str, Any] | None, wanted: str) -> dict[str, Any]:
+        """The XCom result; raises for failed scans, a timeout or (optionally) rejected items."""
+        scan_ids = [e["scan_id"] for e in items.values() if e.get("scan_id") and not e.get("error")]
+        scans = (event or {}).get("scans") or {}
+        for entry in items.values():
+            entry.pop("retryable", None)
+            if entry.get("scan_id") in scans:
+                entry["result"] = scans[entry["scan_id"]]
+        errors = {key: e["error"] for key, e in items.items() if e.get("error")}
+        result = {
+            "status": (event or {}).get("status", "submitted"),
+            "wanted": wanted,
+            "scan_ids": scan_ids,
+            "items": items,
+            "errors": errors,
+        }
+        if event is not None:
+            raise_for_event(event, wanted)
+        if errors and self.fail_on_item_error:
+            # Bad input does not get better on retry: fail without retrying.
+            raise AirflowFailException(
+                f"{len(errors)} of {len(items)} item(s) could not be submitted: "
+                + "; ".join(f"{k}: {v}" for k, v in list(errors.items())[:5])
+            )
+        return result

@@ -1,0 +1,131 @@
+"""CopyleaksScanSensor: wait until scans reach a status, reading the ScanStore.
+
+Deferrable (the triggerer waits; no worker slot), or poke / reschedule (each poke is one bulk
+read of the store). An ``error`` webhook fails the task with Copyleaks' code and message;
+``timeout`` and ``soft_fail`` behave as for any Airflow sensor, in every mode.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
+
+from airflow_copyleaks import config
+from airflow_copyleaks.exceptions import CopyleaksScanFailed
+from airflow_copyleaks.operators.waiting import (
+    check_once,
+    coerce_scan_ids,
+    default_deferrable,
+    raise_for_event,
+    validate_scan_event,
+)
+from airflow_copyleaks.triggers import records
+from airflow_copyleaks.triggers.scan import build_event, normalise_statuses
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class CopyleaksScanSensor(BaseSensorOperator):
+    """Wait for Copyleaks scans.
+
+    :param scan_ids: Ids (templated): a list, one id, or an upstream submit task's result.
+    :param wanted: ``completed`` (default), ``creditsChecked`` or ``indexed``.
+    :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param resend_after_seconds: Ask Copyleaks to resend a webhook silent this long.
+
+    Returns ``{"status", "scan_ids", "scans": {scan_id: summary}, ...}`` to XCom.
+    """
+
+    template_fields: Sequence[str] = ("scan_ids", "wanted")
+    ui_color = "#c7e3f7"
+
+    def __init__(
+        self,
+        *,
+        scan_ids: Any,
+        wanted: str | Sequence[str] = "completed",
+        deferrable: bool | None = None,
+        resend_after_seconds: float | None = None,
+        copyleaks_conn_id: str = "copyleaks_default",
+        store_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.scan_ids = scan_ids
+        self.wanted = wanted
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.resend_after_seconds = resend_after_seconds
+        self.copyleaks_conn_id = copyleaks_conn_id
+        self.store_url = store_url
+
+    @cached_property
+    def store(self) -> Any:
+        return records.open_store(self.store_url)
+
+    def _resend_after(self) -> float:
+        if self.resend_after_seconds is not None:
+            return float(self.resend_after_seconds)
+        return config.get_float("resend_after_seconds")
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        ids = coerce_scan_ids(self.scan_ids)
+        wanted = normalise_statuses(self.wanted)
+        scans, pending = check_once(self.store, ids, wanted)
+        if not pending:  # already there: no need to occupy the triggerer
+            return self._finish(build_event(ids, wanted, scans))
+        from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
+
+        trigger = CopyleaksScanTrigger(
+            scan_ids=ids,
+            wanted=wanted,
+            deadline=time.time() + float(self.timeout),
+            copyleaks_conn_id=self.copyleaks_conn_id,
+            store_url=self.store_url,
+            poll_interval=float(self.poke_interval) if self.poke_interval else None,
+            resend_after_seconds=self.resend_after_seconds,
+        )
+        # timeout=None: the trigger's deadline yields a timeout event, handled below.
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=None)
+
+    def poke(self, context: Context) -> PokeReturnValue | bool:
+        ids = coerce_scan_ids(self.scan_ids)
+        wanted = normalise_statuses(self.wanted)
+        scans, pending = check_once(self.store, ids, wanted)
+        if pending:
+            resend_after = self._resend_after()
+            if resend_after > 0:
+                resender = records.Resender(self.store, self.copyleaks_conn_id, resend_after)
+                unknown = resender.resend_silent_sync(pending, scans, time.time())
+                if unknown:
+                    self._finish(
+                        build_event(
+                            ids, wanted, scans, status="error", message=f"Copyleaks does not know scan(s) {unknown[:5]}"
+                        )
+                    )
+            self.log.info("%d of %d scan(s) still pending: %s", len(pending), len(ids), pending[:5])
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self._finish(build_event(ids, wanted, scans)))
+
+    def execute_complete(self, context: Context, event: Any = None) -> Any:
+        event = validate_scan_event(event)
+        if event["status"] == "timeout":
+            # resume_execution turns this into a skip under soft_fail, as for any sensor timeout.
+            raise AirflowSensorTimeout(f"Copyleaks: {event.get('message')}")
+        return self._finish(event)
+
+    def _finish(self, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            raise_for_event(event, event["wanted"][0] if len(event["wanted"]) == 1 else "completed")
+        except CopyleaksScanFailed as err:
+            if self.soft_fail:  # "skip on failure", in poke mode as in deferrable mode
+                raise AirflowSkipException(str(err)) from err
+            raise
+        return {k: event[k] for k in ("status", "wanted", "scan_ids", "scans", "message")}

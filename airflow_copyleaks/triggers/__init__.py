@@ -1,0 +1,1 @@
+"""Triggers: deferrable waits on Copyleaks scans and exports, read from the ScanStore."""

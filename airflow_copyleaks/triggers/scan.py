@@ -1,0 +1,250 @@
+"""Deferrable waits on Copyleaks scans and exports, read from the ScanStore.
+
+Copyleaks reports only by webhook; the receiver writes each delivery to the store, and these
+triggers read the store. Their arguments are plain JSON (Airflow serialises them with
+``airflow.sdk.serde``) and they keep nothing in memory that a triggerer restart would lose: what
+arrived, and when a resend was last asked for, is in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_copyleaks import config
+from airflow_copyleaks.triggers import records
+from airflow_copyleaks.triggers.watcher import watcher_for
+
+TERMINAL_ERROR = "error"
+# A wanted status is also met by a later one: a price-checked scan that was started and completed
+# has been price-checked.
+SATISFIES: dict[str, frozenset[str]] = {
+    "completed": frozenset({"completed"}),
+    "creditsChecked": frozenset({"creditsChecked", "started", "completed"}),
+    "indexed": frozenset({"indexed"}),
+}
+_STATUS_NAMES = {s.lower(): s for s in (*SATISFIES, TERMINAL_ERROR)}
+
+
+def normalise_statuses(wanted: str | Iterable[str]) -> list[str]:
+    """``"completed"`` or a list of statuses, checked against the ones Copyleaks sends."""
+    items = [wanted] if isinstance(wanted, str) else list(wanted)
+    out = []
+    for item in items:
+        name = _STATUS_NAMES.get(str(item).strip().lower())
+        if name is None or name == TERMINAL_ERROR:
+            raise ValueError(f"cannot wait for status {item!r}; choose from {', '.join(SATISFIES)}")
+        out.append(name)
+    if not out:
+        raise ValueError("wanted statuses are empty")
+    return sorted(set(out))
+
+
+def accepted_statuses(wanted: Iterable[str]) -> frozenset[str]:
+    return frozenset().union(*(SATISFIES[w] for w in wanted))
+
+
+def scan_outcome(record: dict[str, Any] | None, accepted: frozenset[str]) -> str:
+    """``done``, ``error`` or ``pending`` for one scan record."""
+    status = record.get("status") if record else None
+    if status in accepted:
+        return "done"
+    if status == TERMINAL_ERROR:
+        return TERMINAL_ERROR
+    return "pending"
+
+
+def build_event(
+    scan_ids: Sequence[str],
+    wanted: Sequence[str],
+    scans: dict[str, dict[str, Any] | None],
+    *,
+    status: str | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """The payload the trigger yields (and the sensor's poke mode returns): small, plain JSON."""
+    accepted = accepted_statuses(wanted)
+    outcomes = {sid: scan_outcome(scans.get(sid), accepted) for sid in scan_ids}
+    summaries = {sid: records.summary(scans.get(sid)) for sid in scan_ids}
+    if status is None:
+        status = "error" if TERMINAL_ERROR in outcomes.values() else "success"
+    failed = sorted(sid for sid, o in outcomes.items() if o == TERMINAL_ERROR)
+    pending = sorted(sid for sid, o in outcomes.items() if o == "pending")
+    if message is None:
+        message = (
+            f"{len(failed)} of {len(scan_ids)} scan(s) ended with an error: {failed[:5]}"
+            if failed
+            else f"{len(scan_ids)} scan(s) reached {'/'.join(wanted)}"
+        )
+    return {
+        "status": status,
+        "message": message,
+        "wanted": list(wanted),
+        "scan_ids": list(scan_ids),
+        "failed": failed,
+        "pending": pending,
+        "scans": summaries,
+    }
+
+
+class CopyleaksScanTrigger(BaseTrigger):
+    """Wait until every scan reached a wanted status (``error`` ends a scan's wait too).
+
+    :param scan_ids: The scans to wait for.
+    :param wanted: ``completed``, ``creditsChecked`` or ``indexed`` (or a list of them).
+    :param deadline: Wall-clock end of the wait (epoch seconds); past it the trigger yields a
+        ``timeout`` event, which the task handles (a framework deferral timeout would skip it).
+    :param copyleaks_conn_id: Connection used to ask Copyleaks to resend a missing webhook.
+    :param store_url: The ScanStore to read (default: the configured one).
+    :param poll_interval: Seconds between reads of new events (default: ``[copyleaks]
+        poll_interval_seconds``).
+    :param resend_after_seconds: A scan silent this long gets a "resend webhook" request
+        (default: ``[copyleaks] resend_after_seconds``; 0 disables).
+    """
+
+    def __init__(
+        self,
+        scan_ids: Sequence[str],
+        wanted: str | Sequence[str] = "completed",
+        *,
+        deadline: float | None = None,
+        copyleaks_conn_id: str = "copyleaks_default",
+        store_url: str | None = None,
+        poll_interval: float | None = None,
+        resend_after_seconds: float | None = None,
+    ) -> None:
+        super().__init__()
+        if not scan_ids:
+            raise ValueError("scan_ids is empty: nothing to wait for")
+        self.scan_ids = list(dict.fromkeys(str(s) for s in scan_ids))
+        self.wanted = normalise_statuses(wanted)
+        self.deadline = float(deadline) if deadline is not None else None
+        self.copyleaks_conn_id = copyleaks_conn_id
+        self.store_url = store_url
+        self.poll_interval = float(poll_interval) if poll_interval is not None else None
+        self.resend_after_seconds = float(resend_after_seconds) if resend_after_seconds is not None else None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "scan_ids": list(self.scan_ids),
+                "wanted": list(self.wanted),
+                "deadline": self.deadline,
+                "copyleaks_conn_id": self.copyleaks_conn_id,
+                "store_url": self.store_url,
+                "poll_interval": self.poll_interval,
+                "resend_after_seconds": self.resend_after_seconds,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        store_url = self.store_url or config.store_url()
+        poll = self.poll_interval if self.poll_interval is not None else config.get_float("poll_interval_seconds")
+        resend_after = (
+            self.resend_after_seconds
+            if self.resend_after_seconds is not None
+            else config.get_float("resend_after_seconds")
+        )
+        store = await asyncio.to_thread(records.open_store, store_url)
+        accepted = accepted_statuses(self.wanted)
+        watcher = watcher_for(store_url, store, poll)
+        subscription = await watcher.subscribe(self.scan_ids, poll)
+        resender = records.Resender(store, self.copyleaks_conn_id, resend_after)
+        try:
+            # Subscribed first, read second: nothing written in between can be missed.
+            scans: dict[str, dict[str, Any] | None] = dict.fromkeys(self.scan_ids)
+            scans.update(await asyncio.to_thread(records.get_scans, store, self.scan_ids))
+            while True:
+                pending = [sid for sid in self.scan_ids if scan_outcome(scans[sid], accepted) == "pending"]
+                if not pending:
+                    yield TriggerEvent(build_event(self.scan_ids, self.wanted, scans))
+                    return
+                now = time.time()
+                if self.deadline is not None and now >= self.deadline:
+                    message = f"timed out waiting for {len(pending)} scan(s) to reach {'/'.join(self.wanted)}"
+                    self.log.warning("%s: %s", message, pending[:10])
+                    yield TriggerEvent(
+                        build_event(self.scan_ids, self.wanted, scans, status="timeout", message=message)
+                    )
+                    return
+                if resend_after > 0:
+                    unknown = await resender.resend_silent(pending, scans, now)
+                    if unknown:
+                        message = f"Copyleaks does not know scan(s) {unknown[:5]} (404 on resend webhook)"
+                        self.log.error(message)
+                        yield TriggerEvent(
+                            build_event(self.scan_ids, self.wanted, scans, status="error", message=message)
+                        )
+                        return
+                wait = poll
+                if self.deadline is not None:
+                    wait = min(wait, max(0.0, self.deadline - now))
+                changed = await subscription.changes(wait)
+                scans.update(changed)
+        finally:
+            subscription.close()
+
+
+class CopyleaksExportTrigger(BaseTrigger):
+    """Wait for an export's completion webhook (the receiver records it with the export).
+
+    Exports are few and short, so this polls the export's own row rather than the event feed.
+    """
+
+    def __init__(
+        self,
+        export_id: str,
+        *,
+        scan_id: str | None = None,
+        deadline: float | None = None,
+        store_url: str | None = None,
+        poll_interval: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.export_id = export_id
+        self.scan_id = scan_id
+        self.deadline = float(deadline) if deadline is not None else None
+        self.store_url = store_url
+        self.poll_interval = float(poll_interval) if poll_interval is not None else None
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "export_id": self.export_id,
+                "scan_id": self.scan_id,
+                "deadline": self.deadline,
+                "store_url": self.store_url,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        store_url = self.store_url or config.store_url()
+        poll = self.poll_interval if self.poll_interval is not None else config.get_float("poll_interval_seconds")
+        store = await asyncio.to_thread(records.open_store, store_url)
+        while True:
+            export = await asyncio.to_thread(records.get_export, store, self.export_id)
+            if export is not None and export["status"] != "pending":
+                yield TriggerEvent(
+                    {"status": "success", "export_id": self.export_id, "scan_id": self.scan_id, "export": export}
+                )
+                return
+            now = time.time()
+            if self.deadline is not None and now >= self.deadline:
+                yield TriggerEvent(
+                    {
+                        "status": "timeout",
+                        "export_id": self.export_id,
+                        "scan_id": self.scan_id,
+                        "message": f"timed out waiting for export {self.export_id!r} to complete",
+                        "export": export,
+                    }
+                )
+                return
+            await asyncio.sleep(min(poll, self.deadline - now) if self.deadline is not None else poll)

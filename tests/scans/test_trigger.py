@@ -1,0 +1,167 @@
+"""CopyleaksScanTrigger against real webhooks: emulator -> receiver -> store -> trigger.
+
+Scans are submitted with the submit operator (no wait), then the trigger is driven with
+``trigger.run().__anext__()`` as the triggerer would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
+from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
+from tests.scans.conftest import TEXT, context_for
+
+pytestmark = pytest.mark.asyncio
+
+
+def submit(store_file: str, key: str = "doc", **kwargs: Any) -> str:
+    op = CopyleaksSubmitOperator(
+        task_id=f"submit_{key}", documents=[{"key": key, "text": TEXT}], store_url=store_file, **kwargs
+    )
+    result = op.execute(context_for(op))
+    return str(result["scan_ids"][0])
+
+
+async def first_event(trigger: CopyleaksScanTrigger, timeout: float = 15) -> dict[str, Any]:
+    gen = trigger.run()
+    try:
+        event = await asyncio.wait_for(gen.__anext__(), timeout)
+    finally:
+        await gen.aclose()
+    return dict(event.payload)
+
+
+def resend_calls(emulator: Any) -> list[dict[str, Any]]:
+    return [c for c in emulator.calls() if c["path"].endswith("/webhooks/resend")]
+
+
+async def test_trigger_wakes_when_the_completed_webhook_arrives(scan_conn: str, store_file: str) -> None:
+    scan_id = submit(store_file)
+    trigger = CopyleaksScanTrigger([scan_id], deadline=time.time() + 30, store_url=store_file, poll_interval=0.05)
+    event = await first_event(trigger)
+    assert event["status"] == "success", event
+    assert event["scans"][scan_id]["status"] == "completed"
+    assert event["failed"] == [] and event["pending"] == []
+
+
+async def test_error_webhook_ends_the_wait_with_code_and_message(
+    scan_conn: str, store_file: str, copyleaks_emulator: Any
+) -> None:
+    copyleaks_emulator.set_config(credits=0)  # only the server can refuse this: nothing to catch before sending
+    scan_id = submit(store_file)
+    event = await first_event(CopyleaksScanTrigger([scan_id], store_url=store_file, poll_interval=0.05))
+    assert event["status"] == "error" and event["failed"] == [scan_id]
+    error = event["scans"][scan_id]["error"]
+    assert error["code"] == 13, error
+
+
+async def test_deadline_yields_a_timeout_event(scan_conn: str, store_file: str, copyleaks_emulator: Any) -> None:
+    copyleaks_emulator.add_webhook_fault("drop", count=5)
+    scan_id = submit(store_file)
+    trigger = CopyleaksScanTrigger(
+        [scan_id], deadline=time.time() + 0.6, store_url=store_file, poll_interval=0.05, resend_after_seconds=0
+    )
+    event = await first_event(trigger)
+    assert event["status"] == "timeout" and event["pending"] == [scan_id]
+
+
+async def test_unknown_scan_ends_the_wait_with_a_clear_error(scan_conn: str, store_file: str) -> None:
+    trigger = CopyleaksScanTrigger(
+        ["af-never-submitted"],
+        store_url=store_file,
+        poll_interval=0.05,
+        resend_after_seconds=0.1,
+        deadline=time.time() + 10,
+    )
+    event = await first_event(trigger)
+    assert event["status"] == "error"
+    assert "does not know" in event["message"] and "af-never-submitted" in event["message"]
+
+
+async def test_silent_scan_gets_a_resend_and_a_restarted_trigger_does_not_resend_at_once(
+    scan_conn: str, store_file: str, copyleaks_emulator: Any
+) -> None:
+    # The status webhook and the first resend are both lost.
+    copyleaks_emulator.add_webhook_fault("drop", count=2)
+    scan_id = submit(store_file)
+    copyleaks_emulator.wait_for(lambda: (copyleaks_emulator.scan(scan_id) or {}).get("status") == "completed")
+    kwargs = {"deadline": time.time() + 20, "store_url": store_file, "poll_interval": 0.05, "resend_after_seconds": 0.8}
+    first = CopyleaksScanTrigger([scan_id], **kwargs)
+    gen = first.run()
+    task = asyncio.ensure_future(gen.__anext__())
+    await asyncio.sleep(1.2)  # long enough for one resend, not for a second one
+    assert not task.done()
+    task.cancel()  # the triggerer stops (restart, or the trigger moves to another triggerer)
+    await asyncio.gather(task, return_exceptions=True)
+    await gen.aclose()
+    assert len(resend_calls(copyleaks_emulator)) == 1
+
+    # Rebuilt from its serialised form, it resumes from the store: no resend before the period ends.
+    _path, serialised = first.serialize()
+    rebuilt = CopyleaksScanTrigger(**serialised)
+    started = time.time()
+    event = await first_event(rebuilt)
+    assert event["status"] == "success", event
+    calls = resend_calls(copyleaks_emulator)
+    assert len(calls) == 2
+    assert calls[1]["time"] - calls[0]["time"] >= 0.7, calls
+    assert time.time() - started < 5
+
+
+async def test_trigger_wakes_on_a_recorded_event_and_summarises_it(store_file: str) -> None:
+    """The receiver's side done by hand: record_event is what it calls for each delivery."""
+    import json
+
+    from airflow_copyleaks.store import get_store
+
+    store = get_store(store_file)
+    store.register_scan("af-by-hand", kind="text", action="scan", sandbox=True, meta={})
+    trigger = CopyleaksScanTrigger(["af-by-hand"], store_url=store_file, poll_interval=0.05, resend_after_seconds=0)
+    gen = trigger.run()
+    task = asyncio.ensure_future(gen.__anext__())
+    await asyncio.sleep(0.2)
+    assert not task.done()
+    payload = {
+        "status": 0,
+        "scannedDocument": {"credits": 2, "totalWords": 300},
+        "results": {"score": {"aggregatedScore": 42.0}},
+    }
+    store.record_event("af-by-hand", "completed", payload, raw_body=json.dumps(payload).encode())
+    event = (await asyncio.wait_for(task, 5)).payload
+    await gen.aclose()
+    assert event["status"] == "success"
+    assert event["scans"]["af-by-hand"] == {"status": "completed", "credits": 2, "score": 42.0, "total_words": 300}
+
+
+async def test_many_waiting_triggers_share_one_store_query_per_poll(store_file: str) -> None:
+    from airflow_copyleaks.store import get_store
+
+    store = get_store(store_file)
+    ids = [f"af-waiting-{n:04d}" for n in range(200)]
+    for sid in ids:
+        store.register_scan(sid, kind="text", action="scan", sandbox=True, meta={"document_key": sid})
+    triggers = [
+        CopyleaksScanTrigger(
+            [sid], store_url=store_file, poll_interval=0.1, resend_after_seconds=0, deadline=time.time() + 60
+        )
+        for sid in ids
+    ]
+    gens = [t.run() for t in triggers]
+    tasks = [asyncio.ensure_future(g.__anext__()) for g in gens]
+    await asyncio.sleep(0.5)  # every trigger did its one initial read
+    before = store.query_count
+    await asyncio.sleep(1.0)  # ~10 polls
+    during = store.query_count - before
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for g in gens:
+        await g.aclose()
+    assert not any(t.done() and not t.cancelled() for t in tasks)
+    # One events_after per poll for all 200 triggers, not 200 per poll (SQLite counts BEGIN too).
+    assert during <= 2 * 12, during
