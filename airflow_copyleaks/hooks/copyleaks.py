@@ -110,6 +110,14 @@ class CopyleaksHook(BaseHook):
     # ----------------------------------------------------------------------------- connection
 
     @classmethod
+    def from_connection(cls, conn: Any, *, store: Any | None = None) -> CopyleaksHook:
+        """A hook for a connection already read (e.g. on the triggerer's async path)."""
+        hook = cls(conn.conn_id or cls.default_conn_name, store=store)
+        hook._settings = _Settings.from_connection(conn, None)
+        _mask(hook._settings.api_key)
+        return hook
+
+    @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         from airflow_copyleaks.get_provider_info import get_provider_info
 

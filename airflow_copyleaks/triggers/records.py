@@ -171,9 +171,4 @@ async def _async_hook(conn_id: str, store: Any) -> Any:
     from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
 
     conn = await get_async_connection(conn_id)
-
-    class _PrefetchedHook(CopyleaksHook):
-        def get_connection(self, conn_id: str) -> Any:  # type: ignore[override]
-            return conn
-
-    return _PrefetchedHook(conn_id, store=store)
+    return CopyleaksHook.from_connection(conn, store=store)
