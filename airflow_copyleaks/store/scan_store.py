@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,11 +23,24 @@ from sqlalchemy.engine import Engine
 from airflow_copyleaks.store import schema as t
 
 # How far each status is along a scan's life. A late or duplicate delivery of an earlier status
-# never moves a scan back; completed and error are final.
-STATUS_RANK = {"submitted": 0, "creditsChecked": 1, "indexed": 2, "started": 2, "completed": 3, "error": 3}
-FINAL_STATUSES = {"completed", "error", "indexed"}
-STATUS_EVENTS = {"completed", "error", "creditsChecked", "indexed"}
+# never moves a scan back; completed and error are final (only a deletion follows them).
+STATUS_RANK = {
+    "submitted": 0,
+    "creditsChecked": 1,
+    "started": 2,
+    "indexed": 3,
+    "completed": 4,
+    "error": 4,
+    "deleted": 5,
+}
+FINAL_STATUSES = {"completed", "error", "indexed", "deleted"}
+# Events that set the scan's status; "newResult" only counts (the scan is still running).
+STATUS_EVENTS = {"completed", "error", "creditsChecked", "indexed", "started", "deleted"}
+EVENTS = STATUS_EVENTS | {"newResult"}
 _CHUNK = 500  # ids per IN (...) query: well under every driver's parameter limit
+# PostgreSQL advisory lock keys: schema migration, and event inserts (see record_event).
+_MIGRATION_LOCK = 7216540031
+_EVENT_LOCK = 7216540032
 
 
 def utcnow() -> datetime:
@@ -110,10 +124,26 @@ def _error_fields(payload: dict[str, Any]) -> tuple[str | None, str | None]:
         error = error[0] if error else None
     if isinstance(error, dict):
         code = error.get("code", error.get("id"))
-        return (None if code is None else str(code)), (str(error.get("message") or "") or None)
+        message = error.get("message")
+        return (None if code is None else str(code)[:64]), (str(message) if message else None)
     if error is not None:
         return None, str(error)
     return None, None
+
+
+def _number(value: Any) -> float | None:
+    """A number from a payload, or None: a malformed field must not fail the whole delivery."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _integer(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None else None
 
 
 class ScanStore:
@@ -123,6 +153,7 @@ class ScanStore:
         self.url = url
         self.query_count = 0
         self._count_lock = threading.Lock()
+        self._pid = os.getpid()
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             # Reads begin deferred; writes begin IMMEDIATE so two writers queue on the lock
@@ -145,28 +176,42 @@ class ScanStore:
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            # Reads need no BEGIN: in autocommit mode each SELECT sees one consistent WAL snapshot.
+            @sa.event.listens_for(engine, "begin")
+            def _on_begin(conn: sa.Connection) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
 
-    def _count_query(self, *_args: Any) -> None:
+    def _count_query(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # Transaction bookkeeping is not a query: counts stay comparable between SQLite and PostgreSQL.
+        if statement.startswith("BEGIN"):
+            return
         with self._count_lock:
             self.query_count += 1
 
+    def _check_fork(self) -> None:
+        """A forked child (LocalExecutor, task runner) must not reuse its parent's connections."""
+        if os.getpid() != self._pid:
+            self._pid = os.getpid()
+            for engine in {self._read_engine, self._write_engine}:
+                engine.dispose(close=False)
+
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
+        self._check_fork()
         with self._write_engine.begin() as conn:
             yield conn
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
+        self._check_fork()
         with self._read_engine.begin() as conn:
             yield conn
 
@@ -184,7 +229,7 @@ class ScanStore:
         with self._write() as conn:
             if not self.is_sqlite:
                 # One migrating process at a time; the others wait here, then find nothing to do.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7216540031)"))
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             t.schema_version.create(conn, checkfirst=True)
             current = conn.execute(sa.select(t.schema_version.c.version).where(t.schema_version.c.id == 1)).scalar()
             current = current or 0
@@ -212,26 +257,26 @@ class ScanStore:
     ) -> bool:
         """Note a scan before it is submitted. True if new; an existing scan keeps its status."""
         now = utcnow()
+        details = {"kind": kind, "action": action, "sandbox": sandbox, "meta": json.dumps(meta or {}, sort_keys=True)}
         stmt = (
             self._insert(t.scan)
-            .values(
-                scan_id=scan_id,
-                status="submitted",
-                kind=kind,
-                action=action,
-                sandbox=sandbox,
-                event_count=0,
-                meta=json.dumps(meta or {}, sort_keys=True),
-                created_at=now,
-                updated_at=now,
-            )
+            .values(scan_id=scan_id, status="submitted", event_count=0, created_at=now, updated_at=now, **details)
             .on_conflict_do_nothing(index_elements=["scan_id"])
         )
         with self._write() as conn:
-            return bool(conn.execute(stmt).rowcount)
+            if conn.execute(stmt).rowcount:
+                return True
+            # A webhook can beat the registration (the row then has no details yet): fill them in,
+            # leaving the status alone.
+            conn.execute(
+                sa.update(t.scan).where(t.scan.c.scan_id == scan_id, t.scan.c.kind.is_(None)).values(**details)
+            )
+            return False
 
     def record_event(self, scan_id: str, event: str, payload: dict[str, Any], *, raw_body: bytes) -> bool:
         """Store one webhook delivery and fold it into the scan's status. False for a duplicate."""
+        if event not in EVENTS:
+            raise ValueError(f"unknown scan event {event!r}; expected one of {sorted(EVENTS)}")
         now = utcnow()
         digest = hashlib.sha256(raw_body).hexdigest()
         insert_event = (
@@ -240,11 +285,16 @@ class ScanStore:
             .on_conflict_do_nothing(index_elements=["scan_id", "event", "digest"])
         )
         with self._write() as conn:
+            if not self.is_sqlite:
+                # Event ids must become visible in id order, or a reader of events_after() could move
+                # its cursor past an id whose transaction commits later. SQLite writers are serial
+                # already; on PostgreSQL this lock (released at commit) serialises event inserts.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_EVENT_LOCK)))
             if not conn.execute(insert_event).rowcount:
                 return False
             row = conn.execute(sa.select(t.scan).where(t.scan.c.scan_id == scan_id)).mappings().first()
-            if row is None and event not in STATUS_EVENTS:
-                return True  # e.g. a delete completion: an event, but no scan to fold it into
+            if row is None and event == "deleted":
+                return True  # a delete request's completion: an event, but no scan to fold it into
             if row is None:
                 conn.execute(
                     sa.insert(t.scan).values(
@@ -260,21 +310,30 @@ class ScanStore:
 
     @staticmethod
     def _advances(current: str, new: str) -> bool:
-        if current in {"completed", "error"}:
+        """Whether an event of status ``new`` may update a scan now at ``current``."""
+        if new == "deleted":
+            return True
+        if current in FINAL_STATUSES:
             return False
-        return STATUS_RANK.get(new, 0) >= STATUS_RANK.get(current, 0)
+        rank_new, rank_current = STATUS_RANK.get(new, 0), STATUS_RANK.get(current, 0)
+        # The same status again (e.g. a resent creditsChecked) may refresh its figures.
+        return rank_new > rank_current or new == current
 
     @staticmethod
     def _status_fields(event: str, payload: dict[str, Any]) -> dict[str, Any]:
         fields: dict[str, Any] = {"status": event}
-        document = payload.get("scannedDocument") or {}
+        document = payload.get("scannedDocument")
+        document = document if isinstance(document, dict) else {}
         if event == "creditsChecked":
-            fields["credits"] = payload.get("credits", document.get("credits"))
+            credits = payload.get("credits")
+            fields["credits"] = _integer(credits if credits is not None else document.get("credits"))
+            fields["total_words"] = _integer(document.get("totalWords"))
         if event == "completed":
-            fields["credits"] = document.get("credits")
-            fields["total_words"] = document.get("totalWords")
-            score = ((payload.get("results") or {}).get("score") or {}).get("aggregatedScore")
-            fields["score"] = float(score) if score is not None else None
+            fields["credits"] = _integer(document.get("credits"))
+            fields["total_words"] = _integer(document.get("totalWords"))
+            results = payload.get("results")
+            score = results.get("score") if isinstance(results, dict) else None
+            fields["score"] = _number(score.get("aggregatedScore") if isinstance(score, dict) else score)
         if event == "error":
             fields["error_code"], fields["error_message"] = _error_fields(payload)
         return fields
@@ -365,22 +424,30 @@ class ScanStore:
     def record_artifact(
         self, export_id: str, kind: str, *, result_id: str | None, location: str, size: int, sha256: str
     ) -> bool:
-        """Index an artifact the receiver wrote. A re-delivery (Copyleaks retries) replaces nothing."""
+        """Index an artifact the receiver wrote. True if new or its content changed (a retried push
+        that overwrote the file with other bytes); a duplicate push changes nothing."""
+        values = {"location": location, "size": size, "sha256": sha256}
+        key = (
+            t.artifact.c.export_id == export_id,
+            t.artifact.c.kind == kind,
+            t.artifact.c.result_id == (result_id or ""),
+        )
         stmt = (
             self._insert(t.artifact)
-            .values(
-                export_id=export_id,
-                kind=kind,
-                result_id=result_id or "",
-                location=location,
-                size=size,
-                sha256=sha256,
-                created_at=utcnow(),
-            )
+            .values(export_id=export_id, kind=kind, result_id=result_id or "", created_at=utcnow(), **values)
             .on_conflict_do_nothing(index_elements=["export_id", "kind", "result_id"])
         )
         with self._write() as conn:
-            return bool(conn.execute(stmt).rowcount)
+            if conn.execute(stmt).rowcount:
+                return True
+            changed = conn.execute(sa.update(t.artifact).where(*key, t.artifact.c.sha256 != sha256).values(**values))
+            return bool(changed.rowcount)
+
+    def export_scan_id(self, export_id: str) -> str | None:
+        """The scan an export was registered for (the receiver files artifacts under it)."""
+        with self._read() as conn:
+            scan_id = conn.execute(sa.select(t.export.c.scan_id).where(t.export.c.export_id == export_id)).scalar()
+        return str(scan_id) if scan_id else None
 
     def record_export_completed(self, export_id: str, payload: dict[str, Any], *, raw_body: bytes) -> bool:
         digest = hashlib.sha256(raw_body).hexdigest()
@@ -501,6 +568,22 @@ class ScanStore:
     def release_lease(self, name: str, holder: str) -> None:
         with self._write() as conn:
             conn.execute(sa.delete(t.lease).where(t.lease.c.name == name, t.lease.c.holder == holder))
+
+
+def _enable_wal(cursor: Any, attempts: int = 100) -> None:
+    """Switch a new SQLite file to WAL. The switch needs the file to itself and may answer
+    "database is locked" at once (no busy wait) when several processes open a new store together."""
+    import sqlite3
+    import time
+
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 + 0.01 * attempt)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[list[str]]:

@@ -1,16 +1,19 @@
 """The webhook receiver: one FastAPI app, mounted in the api-server or served on its own.
 
-Each delivery is authenticated first (per-scan HMAC header; nothing is read or stored for a
-wrong one), its body is read up to a size limit, checked leniently against the shapes Copyleaks
-sends, stored once in the ScanStore, and answered at once: Copyleaks gives up after 70 seconds,
-and the receiver's work is a few milliseconds of SQL.
+Each delivery is authenticated first (per-scan HMAC header; nothing beyond the headers is read
+or stored for a wrong one), its body is read up to a size limit, checked leniently against the
+shapes Copyleaks sends, stored once in the ScanStore, and answered at once: Copyleaks gives up
+after 70 seconds, and the receiver's work is a few milliseconds of SQL (plus, for an export
+artifact, one object-storage write).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Annotated, Any
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -21,15 +24,21 @@ from airflow_copyleaks import config
 from airflow_copyleaks.webhooks.artifacts import ArtifactWriter
 from airflow_copyleaks.webhooks.auth import TOKEN_HEADER, verify_token
 
+if TYPE_CHECKING:
+    from airflow_copyleaks.store import ScanStore
+
 log = logging.getLogger(__name__)
 
 STATUSES = {s.lower(): s for s in ("completed", "error", "creditsChecked", "indexed")}
+# Export task path -> artifact kind in the store.
 ARTIFACT_ROUTES = {
     "pdf-report": "pdf",
     "crawled-version": "crawled",
     "ai-detection": "ai",
     "writing-feedback": "writing",
 }
+MAX_ID_LENGTH = 64  # the store's id columns; Copyleaks' own limit is 36
+RESULT_LIST_KEYS = ("internet", "database", "batch", "repositories")
 
 
 class Stored(BaseModel):
@@ -43,13 +52,36 @@ class Health(BaseModel):
     schema_version: int
 
 
-TokenHeader = Annotated[str | None, Header(alias=TOKEN_HEADER, description="Per-scan HMAC credential")]
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The body is not JSON"},
-    401: {"description": "Missing or wrong webhook credential; nothing was stored"},
-    413: {"description": "The body is larger than [copyleaks] max_webhook_body_bytes"},
-    422: {"description": "The JSON does not have the shape Copyleaks sends"},
-}
+class Problem(BaseModel):
+    detail: str
+
+
+TokenHeader = Annotated[
+    str | None,
+    Header(alias=TOKEN_HEADER, description="Per-scan credential: HMAC-SHA256 of the scan, export or delete id"),
+]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        400: "The body is not JSON",
+        401: "Missing or wrong webhook credential; nothing was read or stored",
+        404: "Unknown status",
+        413: "The body is larger than [copyleaks] max_webhook_body_bytes; it was not read",
+        422: "The body does not have the shape Copyleaks sends",
+    }
+    return {code: {"model": Problem, "description": descriptions[code]} for code in codes}
+
+
+def _json_body(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """OpenAPI for a body the handler reads itself (streamed, size-limited)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema or {"type": "object"}}},
+        }
+    }
 
 
 class ReceiverError(HTTPException):
@@ -58,13 +90,16 @@ class ReceiverError(HTTPException):
 
 def create_app(
     *,
-    store: Any | None = None,
+    store: ScanStore | None = None,
     secret: str | None = None,
     artifacts_url: str | None = None,
     allow_unauthenticated: bool | None = None,
     max_body_bytes: int | None = None,
 ) -> FastAPI:
-    """Build the receiver. Without a secret it refuses to start unless told it is a local test."""
+    """Build the receiver. Without a secret it refuses to start unless told it is a local test.
+
+    Every argument left as None comes from the ``[copyleaks]`` configuration.
+    """
     secret = secret if secret is not None else config.get_setting("webhook_secret")
     unauthenticated = (
         allow_unauthenticated
@@ -74,25 +109,32 @@ def create_app(
     if not secret and not unauthenticated:
         raise RuntimeError(
             "The Copyleaks webhook receiver needs a secret: set [copyleaks] webhook_secret "
-            "(AIRFLOW__COPYLEAKS__WEBHOOK_SECRET). For a local test only, set "
-            "allow_unauthenticated_webhooks = True."
+            "(environment: AIRFLOW__COPYLEAKS__WEBHOOK_SECRET). For a local test only, set "
+            "[copyleaks] allow_unauthenticated_webhooks = True."
         )
+    if not secret:
+        log.warning("The Copyleaks webhook receiver accepts unauthenticated deliveries (local testing only)")
     limit = max_body_bytes or int(config.get_setting("max_webhook_body_bytes"))
     writer = ArtifactWriter(artifacts_url or config.artifacts_url())
-    state: dict[str, Any] = {"store": store}
+    store_lock = threading.Lock()
+    state: dict[str, ScanStore | None] = {"store": store}
 
-    def get_store() -> Any:
-        if state["store"] is None:
-            from airflow_copyleaks.store import get_store as configured_store
+    def get_store() -> ScanStore:
+        # Opened on first use, not at build time: a mounted app gets no lifespan events, and
+        # importing the plugin must not touch the database.
+        with store_lock:
+            current = state["store"]
+            if current is None:
+                from airflow_copyleaks.store import get_store as configured_store
 
-            state["store"] = configured_store()
-        return state["store"]
+                current = state["store"] = configured_store()
+            return current
 
     def authenticate(purpose: str, ident: str, presented: str | None) -> None:
-        if not secret:
-            return  # allow_unauthenticated: local tests only (checked above)
-        if not verify_token(secret, purpose, ident, presented):
+        if secret and not verify_token(secret, purpose, ident, presented):
             raise ReceiverError(401, "missing or wrong webhook credential")
+        if len(ident) > MAX_ID_LENGTH:
+            raise ReceiverError(422, f"id longer than {MAX_ID_LENGTH} characters")
 
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -100,7 +142,7 @@ def create_app(
             raise ReceiverError(413, f"body larger than {limit} bytes")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
+        async for chunk in request.stream():  # chunked bodies have no Content-Length: count as we go
             size += len(chunk)
             if size > limit:
                 raise ReceiverError(413, f"body larger than {limit} bytes")
@@ -119,9 +161,14 @@ def create_app(
 
     router = APIRouter()
 
-    @router.post("/status/{status}/{scan_id:path}", response_model=Stored, responses=_RESPONSES)
+    @router.post(
+        "/status/{status}/{scan_id:path}",
+        response_model=Stored,
+        responses=_errors(400, 401, 404, 413, 422),
+        openapi_extra=_json_body("A Copyleaks status webhook (completed, error, creditsChecked or indexed)"),
+    )
     async def status_webhook(status: str, scan_id: str, request: Request, token: TokenHeader = None) -> Stored:
-        """Copyleaks' scan status webhook (completed, error, creditsChecked, indexed)."""
+        """Copyleaks' scan status webhook: ``{STATUS}`` is completed, error, creditsChecked or indexed."""
         event = STATUSES.get(status.lower())
         if event is None:
             raise ReceiverError(404, f"unknown status {status!r}")
@@ -132,17 +179,19 @@ def create_app(
         new = await run_in_threadpool(get_store().record_event, scan_id, event, payload, raw_body=raw)
         return Stored(stored=new)
 
-    @router.post("/new-result/{scan_id:path}", response_model=Stored, responses=_RESPONSES)
+    @router.post(
+        "/new-result/{scan_id:path}",
+        response_model=Stored,
+        responses=_errors(400, 401, 413, 422),
+        openapi_extra=_json_body("A result found while the scan is still running"),
+    )
     async def new_result(scan_id: str, request: Request, token: TokenHeader = None) -> Stored:
-        """A result found while the scan is still running."""
+        """A result found while the scan is still running (does not change the scan's status)."""
         authenticate("scan", scan_id, token)
         payload, raw = await read_json(request)
-        score = payload.get("score")
-        if score is not None and not isinstance(score, (int, float, dict)):
-            raise ReceiverError(422, "score must be a number or an object")
-        return Stored(
-            stored=await run_in_threadpool(get_store().record_event, scan_id, "newResult", payload, raw_body=raw)
-        )
+        _check_new_result(payload)
+        new = await run_in_threadpool(get_store().record_event, scan_id, "newResult", payload, raw_body=raw)
+        return Stored(stored=new)
 
     async def store_artifact(
         export_id: str, kind: str, result_id: str | None, request: Request, token: str | None
@@ -151,30 +200,46 @@ def create_app(
         data = await read_body(request)
         if kind != "pdf":
             try:
-                json.loads(data)
+                document = json.loads(data)
             except (ValueError, UnicodeDecodeError) as err:
                 raise ReceiverError(400, "artifact body is not JSON") from err
-        written = await run_in_threadpool(writer.write, export_id, kind, result_id, data)
-        new = await run_in_threadpool(
-            get_store().record_artifact,
-            export_id,
-            kind,
-            result_id=result_id,
-            location=written.location,
-            size=written.size,
-            sha256=written.sha256,
-        )
-        return Stored(stored=new)
+            if not isinstance(document, dict):
+                raise ReceiverError(422, "artifact body must be a JSON object")
+        scan_store = get_store()
 
-    @router.api_route(
-        "/export/{export_id:path}/results/{result_id:path}",
-        methods=["PUT", "POST"],
-        response_model=Stored,
-        responses=_RESPONSES,
-    )
-    async def export_result(export_id: str, result_id: str, request: Request, token: TokenHeader = None) -> Stored:
-        """One exported plagiarism result (JSON)."""
-        return await store_artifact(export_id, "result", result_id, request, token)
+        def write_and_record() -> bool:
+            written = writer.write(scan_store.export_scan_id(export_id), export_id, kind, result_id, data)
+            return scan_store.record_artifact(
+                export_id,
+                kind,
+                result_id=result_id,
+                location=written.location,
+                size=written.size,
+                sha256=written.sha256,
+            )
+
+        return Stored(stored=await run_in_threadpool(write_and_record))
+
+    def add_artifact_route(path: str, name: str, summary: str, endpoint: Callable[..., Awaitable[Stored]]) -> None:
+        # Copyleaks uses the verb we give it (PUT, as it recommends); POST is accepted too. One
+        # route per verb keeps the OpenAPI operation ids unique.
+        if name == "export_pdf":
+            content = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+        else:
+            content = {"application/json": {"schema": {"type": "object"}}}
+        extra = {"requestBody": {"required": True, "content": content}}
+        for method in ("PUT", "POST"):
+            router.add_api_route(
+                path,
+                endpoint,
+                methods=[method],
+                response_model=Stored,
+                responses=_errors(400, 401, 413, 422),
+                name=f"{name}_{method.lower()}",
+                operation_id=f"{name}_{method.lower()}",
+                summary=summary,
+                openapi_extra=extra,
+            )
 
     for path, kind in ARTIFACT_ROUTES.items():
 
@@ -183,30 +248,39 @@ def create_app(
         ) -> Stored:
             return await store_artifact(export_id, _kind, None, request, token)
 
-        router.add_api_route(
+        add_artifact_route(
             f"/export/{{export_id:path}}/{path}",
+            f"export_{kind}",
+            f"Exported {path.replace('-', ' ')}",
             export_artifact,
-            methods=["PUT", "POST"],
-            response_model=Stored,
-            responses=_RESPONSES,
-            name=f"export_{kind}",
-            summary=f"Exported {path.replace('-', ' ')}",
         )
 
-    @router.post("/export/{export_id:path}/completed", response_model=Stored, responses=_RESPONSES)
+    @router.post(
+        "/export/{export_id:path}/completed",
+        response_model=Stored,
+        responses=_errors(400, 401, 413, 422),
+        openapi_extra=_json_body("Copyleaks' export-completed webhook: which tasks were healthy"),
+    )
     async def export_completed(export_id: str, request: Request, token: TokenHeader = None) -> Stored:
-        """Copyleaks finished pushing an export: which tasks were healthy."""
+        """Copyleaks finished pushing an export; an unhealthy task fails the export."""
         authenticate("export", export_id, token)
         payload, raw = await read_json(request)
-        if not isinstance(payload.get("tasks", []), (list, dict)):
-            raise ReceiverError(422, "tasks must be a list")
         if isinstance(payload.get("tasks"), dict):  # the Node SDK's single-object shape
             payload["tasks"] = [payload["tasks"]]
-        return Stored(
-            stored=await run_in_threadpool(get_store().record_export_completed, export_id, payload, raw_body=raw)
-        )
+        _check_export_completed(payload)
+        new = await run_in_threadpool(get_store().record_export_completed, export_id, payload, raw_body=raw)
+        return Stored(stored=new)
 
-    @router.post("/delete/{request_id:path}/completed", response_model=Stored, responses=_RESPONSES)
+    async def export_result(export_id: str, result_id: str, request: Request, token: TokenHeader = None) -> Stored:
+        return await store_artifact(export_id, "result", result_id, request, token)
+
+    # Registered after the fixed suffixes: with ``:path`` ids, an export id that contains
+    # "/results/" must still reach /pdf-report, /completed, ... rather than this route.
+    add_artifact_route(
+        "/export/{export_id:path}/results/{result_id:path}", "export_result", "One exported result", export_result
+    )
+
+    @router.post("/delete/{request_id:path}/completed", response_model=Stored, responses=_errors(401, 413, 422))
     async def delete_completed(request_id: str, request: Request, token: TokenHeader = None) -> Stored:
         """Copyleaks finished deleting scans (the request has no body)."""
         authenticate("delete", request_id, token)
@@ -214,14 +288,26 @@ def create_app(
         new = await run_in_threadpool(get_store().record_event, f"delete:{request_id}", "deleted", {}, raw_body=raw)
         return Stored(stored=new)
 
-    @router.get("/health", response_model=Health)
-    def health() -> Health:
+    @router.get(
+        "/health",
+        response_model=Health,
+        responses={503: {"model": Problem, "description": "The store does not answer"}},
+    )
+    async def health() -> Health:
         """Whether the receiver can reach its store."""
-        return Health(status="ok", schema_version=get_store().schema_version())
+        try:
+            version = await run_in_threadpool(lambda: get_store().schema_version())
+        except Exception as err:
+            log.warning("Copyleaks receiver health check: the store does not answer: %s", err)
+            raise ReceiverError(503, "the store does not answer") from err
+        return Health(status="ok", schema_version=version)
 
     app = FastAPI(
         title="Copyleaks webhook receiver",
-        description="Receives Copyleaks webhooks for airflow-provider-copyleaks and records them in the ScanStore.",
+        description=(
+            "Receives Copyleaks webhooks for airflow-provider-copyleaks and records them in the ScanStore. "
+            f"Every delivery carries the `{TOKEN_HEADER}` header the provider handed to Copyleaks."
+        ),
         version=_version(),
     )
 
@@ -230,21 +316,100 @@ def create_app(
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     app.include_router(router)
+    if secret:
+        _require_token_header_in_schema(app)
     return app
 
 
+def _require_token_header_in_schema(app: FastAPI) -> None:
+    """Document the credential header as required. It is optional to FastAPI only so that a
+    missing header answers 401 (like a wrong one) rather than a validation 422."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter.get("in") == "header" and parameter.get("name") == TOKEN_HEADER:
+                            parameter["required"] = True
+                            parameter["schema"] = {"type": "string", "title": TOKEN_HEADER}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------- lenient payload checks
+# The variants of REFERENCE.md §8-§9 pass (error object or list, codes numbers or strings, score
+# a number or {aggregatedScore}); a field of the wrong type is a 422. Unknown fields are kept.
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _expect(payload: dict[str, Any], key: str, types: tuple[type, ...], what: str) -> None:
+    value = payload.get(key)
+    if value is None:
+        return
+    if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+        raise ReceiverError(422, f"{key} must be {what}")
+
+
+def _expect_number(payload: dict[str, Any], key: str) -> None:
+    value = payload.get(key)
+    if value is not None and not _is_number(value):
+        raise ReceiverError(422, f"{key} must be a number")
+
+
 def _check_status_payload(event: str, payload: dict[str, Any]) -> None:
-    """Lenient shape check: the variants REFERENCE.md §9 lists pass, wrong types do not."""
-    status = payload.get("status")
-    if status is not None and not isinstance(status, (int, str)):
-        raise ReceiverError(422, "status must be a number")
+    _expect(payload, "status", (int, str), "a number")
+    _expect(payload, "developerPayload", (str,), "a string")
+    _expect_number(payload, "credits")
+    for key in ("scannedDocument", "results", "notifications"):
+        _expect(payload, key, (dict,), "an object")
+    document = payload.get("scannedDocument") or {}
+    for key in ("totalWords", "totalExcluded", "credits", "expectedCredits"):
+        _expect_number(document, key)
+    results = payload.get("results") or {}
+    _expect(results, "score", (dict,), "an object")
+    _expect_number(results.get("score") or {}, "aggregatedScore")
+    for key in RESULT_LIST_KEYS:
+        _expect(results, key, (list,), "a list")
     if event == "error":
         error = payload.get("error")
-        if error is not None and not isinstance(error, (dict, list, str)):
-            raise ReceiverError(422, "error must be an object or a list")
-    for key in ("scannedDocument", "results", "notifications"):
-        if key in payload and payload[key] is not None and not isinstance(payload[key], dict):
-            raise ReceiverError(422, f"{key} must be an object")
+        errors = error if isinstance(error, list) else [error]
+        for item in errors:
+            if item is None or isinstance(item, str):
+                continue
+            if not isinstance(item, dict):
+                raise ReceiverError(422, "error must be an object or a list of objects")
+            _expect(item, "code", (int, str), "a number or a string")
+            _expect(item, "message", (str,), "a string")
+
+
+def _check_new_result(payload: dict[str, Any]) -> None:
+    score = payload.get("score")
+    if isinstance(score, dict):
+        _expect_number(score, "aggregatedScore")
+    elif score is not None and not _is_number(score):
+        raise ReceiverError(422, "score must be a number or an object with aggregatedScore")
+    for key in RESULT_LIST_KEYS:
+        _expect(payload, key, (list,), "a list")
+
+
+def _check_export_completed(payload: dict[str, Any]) -> None:
+    _expect(payload, "completed", (bool,), "a boolean")
+    _expect(payload, "developerPayload", (str,), "a string")
+    _expect(payload, "tasks", (list,), "a list")
+    for task in payload.get("tasks") or []:
+        if not isinstance(task, dict):
+            raise ReceiverError(422, "each task must be an object")
+        _expect(task, "isHealthy", (bool,), "a boolean")
+        _expect(task, "httpStatusCode", (int,), "a number")
+        _expect(task, "endpoint", (str,), "a string")
 
 
 def _version() -> str:
@@ -254,11 +419,13 @@ def _version() -> str:
 
 
 _app: FastAPI | None = None
+_app_lock = threading.Lock()
 
 
 def get_app() -> FastAPI:
     """The app built from configuration, once per process (for the plugin and the CLI)."""
     global _app
-    if _app is None:
-        _app = create_app()
-    return _app
+    with _app_lock:
+        if _app is None:
+            _app = create_app()
+        return _app

@@ -89,7 +89,92 @@ def test_get_scans_is_one_query_per_500_ids(store_url: str) -> None:
     before = store.query_count
     found = store.get_scans(ids)
     assert len(found) == 1200
-    assert store.query_count - before <= 3 + 2  # three SELECTs, plus BEGIN/COMMIT bookkeeping
+    assert store.query_count - before <= 3  # one SELECT per 500 ids
+
+
+def test_events_for_an_unknown_scan_create_its_row_and_registration_fills_it(store_url: str) -> None:
+    store = ScanStore(store_url)
+    store.record_event("early", "newResult", {"score": 10}, raw_body=b"n1")
+    scan = store.get_scan("early")
+    assert scan is not None and scan.status == "submitted" and scan.event_count == 1 and scan.kind is None
+    store.record_event("early", "creditsChecked", {"status": 2, "credits": 4}, raw_body=b"c1")
+    # The operator's registration arrives after the webhook: details filled, status kept.
+    assert not store.register_scan("early", kind="file", action="checkCredits", sandbox=True, meta={"task_id": "t"})
+    scan = store.get_scan("early")
+    assert scan is not None
+    assert (scan.status, scan.kind, scan.action, scan.sandbox, scan.meta) == (
+        "creditsChecked",
+        "file",
+        "checkCredits",
+        True,
+        {"task_id": "t"},
+    )
+    # A second registration changes nothing that is already set.
+    store.register_scan("early", kind="text", action="scan", sandbox=False, meta={"task_id": "other"})
+    assert store.get_scan("early").kind == "file"  # type: ignore[union-attr]
+
+
+def test_new_result_does_not_change_the_status(store_url: str) -> None:
+    store = ScanStore(store_url)
+    store.register_scan("nr", kind="text", action="scan", sandbox=False)
+    assert store.record_event("nr", "newResult", {"score": {"aggregatedScore": 3}}, raw_body=b"r1")
+    assert store.record_event("nr", "newResult", {"score": 5}, raw_body=b"r2")
+    scan = store.get_scan("nr")
+    assert scan is not None and (scan.status, scan.event_count, scan.score) == ("submitted", 2, None)
+    assert store.get_event_payload("nr", "newResult") == {"score": 5}  # the newest
+
+
+def test_started_and_deleted_events(store_url: str) -> None:
+    store = ScanStore(store_url)
+    store.record_event("st", "creditsChecked", {"credits": 1}, raw_body=b"c")
+    store.record_event("st", "started", {}, raw_body=b"s")
+    assert store.get_scan("st").status == "started"  # type: ignore[union-attr]
+    store.record_event("st", "creditsChecked", {"credits": 2}, raw_body=b"late")
+    assert store.get_scan("st").status == "started"  # type: ignore[union-attr]
+    store.record_event("st", "completed", COMPLETED, raw_body=raw(COMPLETED))
+    store.record_event("st", "deleted", {}, raw_body=b"")
+    assert store.get_scan("st").status == "deleted"  # type: ignore[union-attr]
+    # A delete request's completion is an event but not a scan.
+    assert store.record_event("delete:req-1", "deleted", {}, raw_body=b"")
+    assert store.get_scan("delete:req-1") is None
+    assert store.get_event_payload("delete:req-1", "deleted") == {}
+    with pytest.raises(ValueError, match="unknown scan event"):
+        store.record_event("st", "finished", {}, raw_body=b"x")
+
+
+def test_malformed_numbers_do_not_fail_a_delivery(store_url: str) -> None:
+    store = ScanStore(store_url)
+    payload = {
+        "scannedDocument": {"credits": "two", "totalWords": "12"},
+        "results": {"score": {"aggregatedScore": "x"}},
+    }
+    assert store.record_event("junk", "completed", payload, raw_body=raw(payload))
+    scan = store.get_scan("junk")
+    assert scan is not None and (scan.status, scan.credits, scan.total_words, scan.score) == (
+        "completed",
+        None,
+        12,
+        None,
+    )
+
+
+def test_mark_started_and_resend(store_url: str) -> None:
+    store = ScanStore(store_url)
+    for sid in ("m1", "m2", "m3"):
+        store.register_scan(sid, kind="text", action="checkCredits", sandbox=True)
+    store.record_event("m2", "creditsChecked", {"credits": 1}, raw_body=b"c")
+    store.record_event("m3", "completed", COMPLETED, raw_body=raw(COMPLETED))
+    store.mark_started(["m1", "m2", "m3", "unknown"])
+    assert {sid: s.status for sid, s in store.get_scans(["m1", "m2", "m3"]).items()} == {
+        "m1": "started",
+        "m2": "started",
+        "m3": "completed",
+    }
+    assert store.get_scan("m1").resend_requested_at is None  # type: ignore[union-attr]
+    store.mark_resend_requested("m1")
+    scan = store.get_scan("m1")
+    assert scan is not None and scan.resend_requested_at is not None
+    assert json.loads(json.dumps(scan.to_dict()))["resend_requested_at"] == scan.resend_requested_at.isoformat()
 
 
 def test_events_after_is_a_global_cursor(store_url: str) -> None:
@@ -118,6 +203,27 @@ def test_exports_and_artifacts(store_url: str) -> None:
     store.record_export_completed("x2", bad, raw_body=raw(bad))
     failed = store.get_export("x2")
     assert failed is not None and failed.status == "failed" and failed.unhealthy == bad["tasks"]
+    assert json.loads(json.dumps(failed.to_dict()))["status"] == "failed"
+    assert store.export_scan_id("x2") == "s1" and store.export_scan_id("nope") is None
+    assert store.get_export("nope") is None
+
+
+def test_a_redelivered_artifact_with_other_bytes_replaces_the_record(store_url: str) -> None:
+    store = ScanStore(store_url)
+    store.register_export("x3", "s1", expected=["pdf"])
+    assert store.record_artifact("x3", "pdf", result_id=None, location="file:///p", size=3, sha256="aa")
+    assert not store.record_artifact("x3", "pdf", result_id=None, location="file:///p", size=3, sha256="aa")
+    assert store.record_artifact("x3", "pdf", result_id=None, location="file:///p", size=4, sha256="bb")
+    export = store.get_export("x3")
+    assert export is not None and [(a["size"], a["sha256"]) for a in export.artifacts] == [(4, "bb")]
+
+
+def test_export_completion_for_an_unregistered_export(store_url: str) -> None:
+    store = ScanStore(store_url)
+    payload = {"completed": False, "tasks": []}
+    assert store.record_export_completed("lost", payload, raw_body=raw(payload))
+    export = store.get_export("lost")
+    assert export is not None and export.status == "failed"
 
 
 def test_token_compare_and_delete(store_url: str) -> None:
@@ -165,12 +271,67 @@ def _race_lease(url: str, holder: str, queue: Any) -> None:
     queue.put((holder, ScanStore(url).try_acquire_lease("race", holder, 60)))
 
 
+def _login_once(url: str, holder: str, queue: Any) -> None:
+    """What the hook's token cache does on a cold cache: one process logs in, the others reuse."""
+    import time
+
+    store = ScanStore(url)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if store.get_token("acct") is not None:
+            queue.put((holder, False))
+            return
+        if store.try_acquire_lease("login:acct", holder, 30):
+            if store.get_token("acct") is None:  # re-check under the lease
+                store.put_token("acct", holder.encode(), datetime.now(timezone.utc) + timedelta(hours=1))
+                queue.put((holder, True))
+            else:
+                queue.put((holder, False))
+            store.release_lease("login:acct", holder)
+            return
+        time.sleep(0.01)
+    queue.put((holder, None))
+
+
+def _write_events(url: str, worker: int, queue: Any) -> None:
+    store = ScanStore(url)
+    for n in range(25):
+        store.record_event(f"w{worker}-{n}", "indexed", {"status": 3}, raw_body=b"i")
+    queue.put(worker)
+
+
+def _follow_events(url: str, stop: Any, queue: Any) -> None:
+    """A triggerer's watcher: follow the global cursor until told to stop, then report."""
+    import time
+
+    store = ScanStore(url)
+    cursor, seen = 0, []
+    while True:
+        finished = stop.is_set()
+        events = store.events_after(cursor)
+        seen.extend(e.scan_id for e in events)
+        cursor = events[-1].id if events else cursor
+        if finished and not events:
+            queue.put(seen)
+            return
+        time.sleep(0.002)
+
+
 def _create_schema(url: str, queue: Any) -> None:
     queue.put(ScanStore(url).schema_version())
 
 
+def _clean_context() -> Any:
+    """forkserver: children start from a clean process, never from a copy of one whose other
+    threads might hold a lock at fork time. The server imports the store once, children fork
+    from it, so eight processes start in milliseconds rather than seconds."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["sqlalchemy", "airflow_copyleaks.store", __name__])
+    return ctx
+
+
 def _run_in_processes(target: Any, args: list[tuple[Any, ...]]) -> list[Any]:
-    ctx = multiprocessing.get_context("fork")
+    ctx = _clean_context()
     queue = ctx.Queue()
     procs = [ctx.Process(target=target, args=(*a, queue)) for a in args]
     for p in procs:
@@ -185,6 +346,63 @@ def test_eight_processes_race_for_a_lease_and_one_wins(store_url: str) -> None:
     ScanStore(store_url)
     results = _run_in_processes(_race_lease, [(store_url, f"p{i}") for i in range(8)])
     assert sum(won for _, won in results) == 1
+
+
+def test_a_cold_token_cache_under_eight_processes_yields_one_login(store_url: str) -> None:
+    ScanStore(store_url)
+    results = _run_in_processes(_login_once, [(store_url, f"p{i}") for i in range(8)])
+    assert sorted(logged for _, logged in results).count(True) == 1
+    assert None not in [logged for _, logged in results]
+    token = ScanStore(store_url).get_token("acct")
+    assert token is not None and token[0].decode() in {holder for holder, logged in results if logged}
+
+
+def test_a_cursor_reader_misses_no_event_while_processes_write(store_url: str) -> None:
+    ScanStore(store_url)
+    ctx = _clean_context()
+    stop, seen = ctx.Event(), ctx.Queue()
+    reader = ctx.Process(target=_follow_events, args=(store_url, stop, seen))
+    reader.start()
+    try:
+        _run_in_processes(_write_events, [(store_url, i) for i in range(4)])
+    finally:
+        stop.set()
+    followed = seen.get(timeout=30)
+    reader.join(10)
+    assert sorted(followed) == sorted(f"w{w}-{n}" for w in range(4) for n in range(25))
+
+
+def test_get_store_caches_one_instance_per_url(store_url: str) -> None:
+    from airflow_copyleaks.store import get_store
+
+    assert get_store(store_url) is get_store(store_url)
+
+
+def test_psycopg3_urls_work(postgres_server: Any) -> None:
+    url = postgres_server.create_database("psycopg3_check").replace("postgresql+psycopg2", "postgresql+psycopg")
+    store = ScanStore(url)
+    assert store.register_scan("p3", kind="text", action="scan", sandbox=False)
+    assert store.record_event("p3", "completed", COMPLETED, raw_body=raw(COMPLETED))
+    assert store.get_scan("p3").status == "completed"  # type: ignore[union-attr]
+    store.dispose()
+
+
+def test_a_forked_child_does_not_reuse_the_parent_connections(store_url: str) -> None:
+    store = ScanStore(store_url)
+    store.register_scan("parent", kind="text", action="scan", sandbox=False)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+
+    def child() -> None:
+        queue.put(
+            store.get_scan("parent") is not None and store.register_scan("child", kind="t", action="a", sandbox=False)
+        )
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    proc.join(30)
+    assert proc.exitcode == 0 and queue.get(timeout=5) is True
+    assert store.get_scan("child") is not None  # and the parent's own connections still work
 
 
 def test_eight_processes_create_the_schema_at_once(store_url: str) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,23 +105,87 @@ def test_new_result_accepts_both_score_shapes(client: TestClient, store: ScanSto
 
 @pytest.mark.parametrize("hostile", ["../../etc/passwd", "a'; drop table x;--", "x/../y"])
 def test_artifacts_land_under_safe_keys(client: TestClient, store: ScanStore, tmp_path: Path, hostile: str) -> None:
+    export_id = f"ex-{hostile}"
     body = urls.export_request_body(
-        "http://testserver", hostile, "exp-1", SECRET, result_ids=[hostile], pdf=True, crawled=True
+        "http://testserver",
+        hostile,
+        export_id,
+        SECRET,
+        result_ids=[hostile],
+        pdf=True,
+        crawled=True,
+        ai_detection=True,
+        writing_feedback=True,
     )
-    store.register_export("exp-1", hostile, expected=["result", "pdf"])
-    result_url = body["results"][0]["endpoint"].removeprefix("http://testserver")
-    response = client.put(result_url, json={"statistics": {}}, headers=export_headers("exp-1"))
-    assert response.status_code == 200, response.text
-    pdf = client.put("/export/exp-1/pdf-report", content=b"%PDF-1.4 fake", headers=export_headers("exp-1"))
-    assert pdf.status_code == 200
+    store.register_export(export_id, hostile, expected=[f"result:{hostile}", "pdf", "crawled", "ai", "writing"])
+    headers = dict(body["completionWebhookHeaders"])
+    tasks = [
+        body["results"][0],
+        body["pdfReport"],
+        body["crawledVersion"],
+        body["aiDetection"],
+        body["writingFeedback"],
+    ]
+    for task in tasks:
+        assert task["verb"] == "PUT" and dict(task["headers"]) == headers
+        path = task["endpoint"].removeprefix("http://testserver")
+        content = b"%PDF-1.4 fake" if path.endswith("/pdf-report") else json.dumps({"statistics": {}}).encode()
+        response = client.put(path, content=content, headers=headers)
+        assert response.status_code == 200 and response.json() == {"stored": True}, response.text
     root = tmp_path / "artifacts"
     files = [p for p in root.rglob("*") if p.is_file()]
-    assert len(files) == 2
-    assert all(root in p.resolve().parents for p in files)
-    assert not any(".." in p.name or "etc" in str(p.relative_to(root)) for p in files)
-    assert not [p for p in root.rglob("*.tmp")]
-    export = store.get_export("exp-1")
-    assert export is not None and {a["kind"] for a in export.artifacts} == {"result", "pdf"}
+    assert len(files) == 5
+    for file in files:
+        assert root in file.resolve().parents
+        scan_folder, export_folder, name = file.relative_to(root).parts
+        assert re.fullmatch(r"[0-9a-f]{16}-[a-z0-9-]+", scan_folder), scan_folder
+        assert re.fullmatch(r"[0-9a-f]{16}-[a-z0-9-]+", export_folder), export_folder
+        assert re.fullmatch(r"(result-[0-9a-f]{16}-[a-z0-9-]+|pdf|crawled|ai|writing)\.(json|pdf)", name), name
+    assert not list(root.rglob("*.tmp"))
+    assert not (tmp_path / "etc").exists() and not (tmp_path / "y").exists()
+    export = store.get_export(export_id)
+    assert export is not None
+    assert {(a["kind"], a["result_id"]) for a in export.artifacts} == {
+        ("result", hostile),
+        ("pdf", None),
+        ("crawled", None),
+        ("ai", None),
+        ("writing", None),
+    }
+    pdf = next(a for a in export.artifacts if a["kind"] == "pdf")
+    assert pdf["size"] == len(b"%PDF-1.4 fake") and Path(pdf["location"].removeprefix("file://")).exists()
+    # A re-delivery (Copyleaks retries a task) overwrites the file and is not a new artifact.
+    again = client.put(
+        body["pdfReport"]["endpoint"].removeprefix("http://testserver"), content=b"%PDF-1.4 fake", headers=headers
+    )
+    assert again.json() == {"stored": False}
+    assert len([p for p in root.rglob("*") if p.is_file()]) == 5
+
+
+def test_artifact_routes_accept_post_and_check_json(client: TestClient, store: ScanStore, tmp_path: Path) -> None:
+    headers = export_headers("exp-p")
+    assert client.post("/export/exp-p/crawled-version", json={"text": {}}, headers=headers).status_code == 200
+    assert client.post("/export/exp-p/ai-detection", content=b"not json", headers=headers).status_code == 400
+    assert client.post("/export/exp-p/writing-feedback", json=[1], headers=headers).status_code == 422
+    assert client.put("/export/exp-p/results/r1", json={}, headers=scan_headers("exp-p")).status_code == 401
+    # An export the store does not know: still filed, under a folder that names no id.
+    files = [p.relative_to(tmp_path / "artifacts") for p in (tmp_path / "artifacts").rglob("*") if p.is_file()]
+    assert [f.parts[0] for f in files] == ["unregistered"]
+
+
+def test_an_export_id_containing_results_still_reaches_its_route(client: TestClient, store: ScanStore) -> None:
+    export_id = "team/results/7"
+    body = urls.export_request_body("http://t", "s", export_id, SECRET, result_ids=["r/1"], pdf=True, crawled=False)
+    headers = dict(body["completionWebhookHeaders"])
+    store.register_export(export_id, "s", expected=["pdf", "result:r/1"])
+    for task in (body["pdfReport"], body["results"][0]):
+        assert client.put(task["endpoint"].removeprefix("http://t"), content=b"{}", headers=headers).status_code == 200
+    done = {"completed": True, "tasks": []}
+    response = client.post(body["completionWebhook"].removeprefix("http://t"), json=done, headers=headers)
+    assert response.status_code == 200
+    export = store.get_export(export_id)
+    assert export is not None and export.status == "completed"
+    assert {(a["kind"], a["result_id"]) for a in export.artifacts} == {("pdf", None), ("result", "r/1")}
 
 
 def test_export_completion_with_an_unhealthy_task_fails_the_export(client: TestClient, store: ScanStore) -> None:
@@ -132,6 +198,54 @@ def test_export_completion_with_an_unhealthy_task_fails_the_export(client: TestC
     assert wrong.status_code == 401  # a scan credential is not an export credential
 
 
+def test_export_completion_payload_variants(client: TestClient, store: ScanStore) -> None:
+    headers = export_headers("exp-3")
+    single = {"completed": True, "tasks": {"endpoint": "e", "httpStatusCode": 200, "isHealthy": True}}
+    assert client.post("/export/exp-3/completed", json=single, headers=headers).json() == {"stored": True}
+    assert client.post("/export/exp-3/completed", json=single, headers=headers).json() == {"stored": False}
+    export = store.get_export("exp-3")
+    assert export is not None and export.status == "completed"
+    for bad in ({"completed": "yes"}, {"tasks": "all"}, {"tasks": [1]}, {"tasks": [{"httpStatusCode": "200"}]}):
+        assert client.post("/export/exp-4/completed", json=bad, headers=export_headers("exp-4")).status_code == 422
+    assert store.get_export("exp-4") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        ("error", {"status": 1, "error": {"code": 13, "message": "m"}}, 200),
+        ("error", {"status": 1, "error": [{"code": "13", "message": "m"}, {"code": 1}]}, 200),
+        ("error", {"status": 1, "error": {"code": [13]}}, 422),
+        ("error", {"status": 1, "error": 5}, 422),
+        ("completed", {"status": 0, "results": {"score": {"aggregatedScore": "high"}}}, 422),
+        ("completed", {"status": 0, "scannedDocument": {"credits": "1"}}, 422),
+        ("completed", {"status": 0, "results": {"internet": {}}}, 422),
+        ("creditsChecked", {"status": 2, "credits": True}, 422),
+        ("creditsChecked", {"status": "CreditsChecked", "credits": 2, "extra": {"kept": 1}}, 200),
+    ],
+)
+def test_status_payload_shapes(
+    client: TestClient, store: ScanStore, status: str, body: dict[str, Any], expected: int
+) -> None:
+    response = client.post(f"/status/{status}/shape", json=body, headers=scan_headers("shape"))
+    assert response.status_code == expected, response.text
+    assert store.count_events("shape") == (1 if expected == 200 else 0)
+
+
+@pytest.mark.parametrize("score", ["37", [1], True])
+def test_new_result_with_a_wrong_score_type_is_422(client: TestClient, store: ScanStore, score: Any) -> None:
+    assert client.post("/new-result/s9", json={"score": score}, headers=scan_headers("s9")).status_code == 422
+    assert store.count_events() == 0
+
+
+def test_overlong_ids_are_refused(store: ScanStore, tmp_path: Path) -> None:
+    app = create_app(store=store, secret="", allow_unauthenticated=True, artifacts_url=tmp_path.as_uri())
+    with TestClient(app) as client:
+        assert client.post(f"/status/indexed/{'a' * 65}", json={}).status_code == 422
+        assert client.post("/status/indexed/open", json={"status": 3}).json() == {"stored": True}
+    assert store.count_events() == 1
+
+
 def test_delete_completion_has_no_body(client: TestClient, store: ScanStore) -> None:
     url, headers = urls.delete_webhook("http://testserver", "del-1", SECRET)
     response = client.post(url.removeprefix("http://testserver"), headers=dict(headers))
@@ -140,15 +254,53 @@ def test_delete_completion_has_no_body(client: TestClient, store: ScanStore) -> 
 
 def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/health").json()["status"] == "ok"
-    schema = client.get("/openapi.json").json()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. FastAPI's duplicate operation id warning
+        schema = client.get("/openapi.json").json()
     operation = schema["paths"]["/status/{status}/{scan_id}"]["post"]
-    assert {"401", "413", "422"} <= set(operation["responses"])
-    assert any(p["name"] == TOKEN_HEADER for p in operation["parameters"])
+    assert {"200", "400", "401", "404", "413", "422"} <= set(operation["responses"])
+    assert "application/json" in operation["requestBody"]["content"]
+    token = next(p for p in operation["parameters"] if p["name"] == TOKEN_HEADER)
+    assert token["in"] == "header" and token["required"] is True
+    pdf = schema["paths"]["/export/{export_id}/pdf-report"]
+    assert set(pdf) == {"put", "post"} and "application/pdf" in pdf["put"]["requestBody"]["content"]
+    for path in ("/new-result/{scan_id}", "/export/{export_id}/results/{result_id}", "/delete/{request_id}/completed"):
+        assert path in schema["paths"]
+    ids = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
 
 
-def test_receiver_refuses_to_start_without_a_secret(store: ScanStore) -> None:
-    with pytest.raises(RuntimeError, match="webhook_secret"):
+def test_health_reports_a_store_that_does_not_answer(tmp_path: Path) -> None:
+    class Broken:
+        def schema_version(self) -> int:
+            raise OSError("disk gone")
+
+    app = create_app(store=Broken(), secret=SECRET, artifacts_url=tmp_path.as_uri())  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        response = client.get("/health")
+    assert response.status_code == 503
+
+
+def test_get_app_builds_from_configuration_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from airflow_copyleaks.webhooks import app as app_module
+
+    monkeypatch.setattr(app_module, "_app", None)
+    monkeypatch.setenv("AIRFLOW__COPYLEAKS__STORE_URL", f"sqlite:///{tmp_path / 'configured.db'}")
+    monkeypatch.setenv("AIRFLOW__COPYLEAKS__WEBHOOK_SECRET", SECRET)
+    assert app_module.get_app() is app_module.get_app()
+    with TestClient(app_module.get_app()) as client:
+        response = client.post("/status/indexed/cfg", json={"status": 3}, headers=scan_headers("cfg"))
+    assert response.json() == {"stored": True}
+    assert ScanStore(f"sqlite:///{tmp_path / 'configured.db'}").get_scan("cfg") is not None
+
+
+def test_receiver_refuses_to_start_without_a_secret(store: ScanStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(RuntimeError, match=r"\[copyleaks\] webhook_secret.*AIRFLOW__COPYLEAKS__WEBHOOK_SECRET"):
         create_app(store=store, secret="", allow_unauthenticated=False)
+    monkeypatch.setenv("AIRFLOW__COPYLEAKS__WEBHOOK_SECRET", "")
+    monkeypatch.setenv("AIRFLOW__COPYLEAKS__ALLOW_UNAUTHENTICATED_WEBHOOKS", "False")
+    with pytest.raises(RuntimeError, match="webhook_secret"):
+        create_app(store=store)
     assert create_app(store=store, secret="", allow_unauthenticated=True)
 
 
@@ -160,29 +312,72 @@ def test_scan_ids_with_slashes_round_trip(client: TestClient, store: ScanStore) 
     assert store.get_scan("team/doc.1") is not None
 
 
-def test_over_real_http(tmp_path: Path) -> None:
+@pytest.fixture
+def http_receiver(store: ScanStore, tmp_path: Path) -> Iterator[str]:
+    """The receiver served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
+    import socket
+
     import uvicorn
 
-    from airflow_copyleaks.testing.postgres import free_port
-
-    store = ScanStore(f"sqlite:///{tmp_path / 'store.db'}")
-    app = create_app(store=store, secret=SECRET, artifacts_url=tmp_path.as_uri())
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    app = create_app(store=store, secret=SECRET, artifacts_url=(tmp_path / "artifacts").as_uri(), max_body_bytes=4096)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True)
     thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the receiver did not start"
+        time.sleep(0.02)
     try:
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        response = requests.post(
-            f"http://127.0.0.1:{port}/status/completed/real-1",
-            data=json.dumps(COMPLETED),
-            headers={**scan_headers("real-1"), "Content-Type": "application/json"},
-            timeout=5,
-        )
-        assert response.status_code == 200 and response.json() == {"stored": True}
-        assert store.get_scan("real-1").status == "completed"  # type: ignore[union-attr]
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()
+
+
+def _raw_request(base_url: str, head: str) -> tuple[int, float]:
+    """Send only a request head (no body) and return the status code and how long it took."""
+    import socket
+
+    host, port = base_url.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(head.encode())
+        answer = conn.recv(4096).decode(errors="replace")
+    return int(answer.split()[1]), time.monotonic() - started
+
+
+def test_over_real_http(http_receiver: str, store: ScanStore, tmp_path: Path) -> None:
+    hooks = urls.status_webhook(http_receiver, "team/doc.1", SECRET)
+    for expected in (True, False):
+        response = requests.post(
+            hooks["status"].replace("{STATUS}", "completed"),
+            data=json.dumps(COMPLETED),
+            headers={**dict(hooks["statusHeaders"]), "Content-Type": "application/json"},
+            timeout=5,
+        )
+        assert response.status_code == 200 and response.json() == {"stored": expected}
+    assert store.get_scan("team/doc.1").status == "completed"  # type: ignore[union-attr]
+    body = urls.export_request_body(http_receiver, "team/doc.1", "ex-1", SECRET, result_ids=[], pdf=True, crawled=False)
+    store.register_export("ex-1", "team/doc.1", expected=["pdf"])
+    task = body["pdfReport"]
+    response = requests.request(task["verb"], task["endpoint"], data=b"%PDF", headers=dict(task["headers"]), timeout=5)
+    assert response.status_code == 200
+    done = {"completed": True, "tasks": [{"endpoint": task["endpoint"], "httpStatusCode": 200, "isHealthy": True}]}
+    requests.post(body["completionWebhook"], json=done, headers=dict(body["completionWebhookHeaders"]), timeout=5)
+    export = store.get_export("ex-1")
+    assert export is not None and export.status == "completed" and len(export.artifacts) == 1
+
+
+def test_over_real_http_refusals_read_no_body(http_receiver: str, store: ScanStore) -> None:
+    # The heads promise bodies that never come: an answer proves the receiver did not wait for them.
+    head = "POST /status/completed/s1 HTTP/1.1\r\nHost: x\r\n{header}: {token}\r\nContent-Length: {length}\r\n\r\n"
+    token = webhook_token(SECRET, "scan", "s1")
+    status, took = _raw_request(http_receiver, head.format(header=TOKEN_HEADER, token=token, length=10**9))
+    assert status == 413 and took < 2
+    status, took = _raw_request(http_receiver, head.format(header=TOKEN_HEADER, token="forged", length=5000))
+    assert status == 401 and took < 2
+    assert store.count_events() == 0
