@@ -19,7 +19,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from airflow.sdk import BaseOperator
@@ -35,6 +34,7 @@ from airflow_copyleaks.exceptions import (
 )
 from airflow_copyleaks.operators import summaries as s
 from airflow_copyleaks.operators.batch import BatchRunner, ItemOutcome, workers_for_rate
+from airflow_copyleaks.operators.clients import CopyleaksClientMixin
 from airflow_copyleaks.operators.inputs import ImageItem, TextItem, image_items, load_image, text_items
 from airflow_copyleaks.operators.policy import Bound, Breach, Policy, decide, evaluate
 
@@ -74,7 +74,7 @@ class _Prepared:
         self.filename = filename
 
 
-class CopyleaksCheckOperator(BaseOperator, Generic[ItemT]):
+class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator, Generic[ItemT]):
     """Base of the synchronous checks: batch, scan ids, store, report, policy.
 
     :param copyleaks_conn_id: Connection of type ``copyleaks``.
@@ -150,18 +150,6 @@ class CopyleaksCheckOperator(BaseOperator, Generic[ItemT]):
         return {}
 
     # ------------------------------------------------------------------ plumbing
-
-    @cached_property
-    def store(self) -> Any:
-        from airflow_copyleaks.store import get_store
-
-        return get_store()
-
-    @cached_property
-    def hook(self) -> CopyleaksHook:
-        from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
-
-        return CopyleaksHook(self.copyleaks_conn_id, store=self.store)
 
     def _sandbox_override(self) -> bool | None:
         if self.sandbox is None or self.sandbox == "":

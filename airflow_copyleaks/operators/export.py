@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -21,13 +20,13 @@ from airflow.sdk.exceptions import AirflowException
 from airflow_copyleaks import config, ids
 from airflow_copyleaks.exceptions import CopyleaksConflictError, CopyleaksValidationError
 from airflow_copyleaks.links import LINK_XCOM_KEY, CopyleaksReportLink
+from airflow_copyleaks.operators.clients import CopyleaksClientMixin
 from airflow_copyleaks.operators.waiting import as_seconds, default_deferrable
 from airflow_copyleaks.triggers import records
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
 
 RESULT_SECTIONS = ("internet", "database", "batch", "repositories")
 
@@ -50,7 +49,7 @@ def export_is_healthy(completed: dict[str, Any]) -> list[str]:
     return problems
 
 
-class CopyleaksExportOperator(BaseOperator):
+class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
     """Export a completed scan's results to the receiver (and from there to ``artifacts_url``).
 
     :param scan_id: The completed scan (templated; e.g. one id from a submit task's result).
@@ -99,16 +98,6 @@ class CopyleaksExportOperator(BaseOperator):
         self.webhook_base_url = webhook_base_url
         self.copyleaks_conn_id = copyleaks_conn_id
         self.store_url = store_url
-
-    @cached_property
-    def store(self) -> Any:
-        return records.open_store(self.store_url)
-
-    @cached_property
-    def hook(self) -> CopyleaksHook:
-        from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
-
-        return CopyleaksHook(self.copyleaks_conn_id, store=self.store)
 
     def _export_id(self, ti: Any) -> str:
         map_index = getattr(ti, "map_index", -1)

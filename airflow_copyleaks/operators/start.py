@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -17,6 +16,7 @@ from airflow.sdk.exceptions import AirflowException
 from airflow_copyleaks import validation as v
 from airflow_copyleaks.exceptions import CopyleaksValidationError
 from airflow_copyleaks.links import CopyleaksReportLink
+from airflow_copyleaks.operators.clients import CopyleaksClientMixin
 from airflow_copyleaks.operators.waiting import (
     ScanWaitMixin,
     coerce_scan_ids,
@@ -32,12 +32,11 @@ from airflow_copyleaks.triggers.scan import build_event
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
 
 ERROR_HANDLING = ("cancel", "ignore")
 
 
-class CopyleaksStartOperator(ScanWaitMixin, BaseOperator):
+class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
     """Start scans submitted with ``action=check-credits``.
 
     :param scan_ids: Ids (templated): a list, or an upstream CopyleaksCheckCreditsOperator's
@@ -81,16 +80,6 @@ class CopyleaksStartOperator(ScanWaitMixin, BaseOperator):
         self.resend_after_seconds = resend_after_seconds
         self.copyleaks_conn_id = copyleaks_conn_id
         self.store_url = store_url
-
-    @cached_property
-    def store(self) -> Any:
-        return records.open_store(self.store_url)
-
-    @cached_property
-    def hook(self) -> CopyleaksHook:
-        from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
-
-        return CopyleaksHook(self.copyleaks_conn_id, store=self.store)
 
     def execute(self, context: Context) -> Any:
         mode = str(self.error_handling).strip().lower()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -24,6 +23,7 @@ from airflow_copyleaks.exceptions import (
     CopyleaksValidationError,
 )
 from airflow_copyleaks.links import CopyleaksReportLink
+from airflow_copyleaks.operators.clients import CopyleaksClientMixin
 from airflow_copyleaks.operators.documents import Document, documents_from, load
 from airflow_copyleaks.operators.properties import ScanProperties, properties_to_wire
 from airflow_copyleaks.operators.waiting import (
@@ -39,7 +39,6 @@ from airflow_copyleaks.triggers import records
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
 
 ACTIONS = {
     "scan": ("scan", "completed"),
@@ -55,7 +54,7 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-class CopyleaksSubmitOperator(ScanWaitMixin, BaseOperator):
+class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
     """Submit text, files, URLs or images (OCR) to Copyleaks and optionally wait for the result.
 
     :param documents: One item or a list: a text, or ``{"key": ..., "text" | "path" | "url" |
@@ -124,16 +123,6 @@ class CopyleaksSubmitOperator(ScanWaitMixin, BaseOperator):
         self.store_url = store_url
 
     # ------------------------------------------------------------------ plumbing
-
-    @cached_property
-    def store(self) -> Any:
-        return records.open_store(self.store_url)
-
-    @cached_property
-    def hook(self) -> CopyleaksHook:
-        from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
-
-        return CopyleaksHook(self.copyleaks_conn_id, store=self.store)
 
     def _action(self) -> tuple[str, str]:
         key = str(self.action).strip().lower()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -17,6 +16,7 @@ from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
 
 from airflow_copyleaks import config
 from airflow_copyleaks.exceptions import CopyleaksScanFailed
+from airflow_copyleaks.operators.clients import CopyleaksClientMixin
 from airflow_copyleaks.operators.waiting import (
     check_once,
     coerce_scan_ids,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class CopyleaksScanSensor(BaseSensorOperator):
+class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
     """Wait for Copyleaks scans.
 
     :param scan_ids: Ids (templated): a list, one id, or an upstream submit task's result.
@@ -63,10 +63,6 @@ class CopyleaksScanSensor(BaseSensorOperator):
         self.resend_after_seconds = resend_after_seconds
         self.copyleaks_conn_id = copyleaks_conn_id
         self.store_url = store_url
-
-    @cached_property
-    def store(self) -> Any:
-        return records.open_store(self.store_url)
 
     def _resend_after(self) -> float:
         if self.resend_after_seconds is not None:
