@@ -117,7 +117,6 @@ def test_plagiarism_sweep_on_a_real_airflow(stack: NativeStack) -> None:
     run_id = run["dag_run_id"]
     states = run_and_watch(api, stack, run_id, waiting, timeout=300)
     assert "deferred" in states, f"no waiting task was seen deferred to the triggerer: {states}"
-    assert "deferred" in stack.logs("airflow-triggerer") or "Copyleaks" in stack.logs("airflow-triggerer")
 
     stats = emulator(stack, "stats")
     assert stats["logins"] == 1, stats
