@@ -1,0 +1,1 @@
+"""The example DAGs' view of a publishing system: content source, holds, and audit reports."""

@@ -1,0 +1,125 @@
+"""Where the example DAGs read articles, comments and images, and record what they hold back.
+
+The DAGs only know :class:`PublishingSource`. :class:`FolderSource` implements it over the sample
+archive in ``dags/data``; a real CMS (an HTTP API, a database table) is one more class with the
+same methods, chosen in :func:`default_source`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    author: str
+    section: str
+    published_at: datetime
+    hero_image: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    article_id: str
+    author: str
+    posted_at: datetime
+    text: str
+
+
+class PublishingSource(Protocol):
+    def articles_published_between(self, start: datetime, end: datetime) -> list[Article]: ...
+    def articles(self, ids: Iterable[str]) -> list[Article]: ...
+    def archive_before(self, start: datetime) -> list[Article]: ...
+    def comments_posted_between(self, start: datetime, end: datetime) -> list[Comment]: ...
+    def image_path(self, name: str) -> Path: ...
+    def hold(self, kind: str, ids: Iterable[str], reason: str) -> list[str]: ...
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class FolderSource:
+    """The sample archive: Markdown articles with front matter, comments.jsonl, images/."""
+
+    def __init__(self, root: Path = DATA, holds_file: Path | None = None) -> None:
+        self.root = root
+        home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
+        self.holds_file = holds_file or home / "copyleaks" / "holds.json"
+
+    def _all_articles(self) -> list[Article]:
+        found = []
+        for path in sorted((self.root / "articles").glob("*.md")):
+            _, header, body = path.read_text().split("---\n", 2)
+            fields = {k: json.loads(v) for k, _, v in (line.partition(": ") for line in header.splitlines() if line)}
+            found.append(
+                Article(
+                    id=fields["id"],
+                    title=fields["title"],
+                    author=fields["author"],
+                    section=fields["section"],
+                    published_at=_time(fields["published_at"]),
+                    hero_image=fields["hero_image"],
+                    body=body.strip(),
+                )
+            )
+        return found
+
+    def articles_published_between(self, start: datetime, end: datetime) -> list[Article]:
+        return [a for a in self._all_articles() if start <= a.published_at < end]
+
+    def articles(self, ids: Iterable[str]) -> list[Article]:
+        wanted = set(ids)
+        return [a for a in self._all_articles() if a.id in wanted]
+
+    def archive_before(self, start: datetime) -> list[Article]:
+        return [a for a in self._all_articles() if a.published_at < start]
+
+    def comments_posted_between(self, start: datetime, end: datetime) -> list[Comment]:
+        comments = []
+        for line in (self.root / "comments.jsonl").read_text().splitlines():
+            raw = json.loads(line)
+            posted = _time(raw["posted_at"])
+            if start <= posted < end:
+                comments.append(Comment(raw["id"], raw["article_id"], raw["author"], posted, raw["text"]))
+        return comments
+
+    def image_path(self, name: str) -> Path:
+        path = (self.root / name).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"image {name!r} is outside the archive")
+        return path
+
+    def hold(self, kind: str, ids: Iterable[str], reason: str) -> list[str]:
+        """Record that items are held back; written atomically so readers never see half a file."""
+        held = json.loads(self.holds_file.read_text()) if self.holds_file.exists() else {}
+        now = datetime.now(timezone.utc).isoformat()
+        added = []
+        for item_id in ids:
+            key = f"{kind}:{item_id}"
+            if key not in held:
+                added.append(item_id)
+            held[key] = {"kind": kind, "id": item_id, "reason": reason, "held_at": now}
+        self.holds_file.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=self.holds_file.parent, delete=False, suffix=".tmp") as handle:
+            json.dump(held, handle, indent=2, sort_keys=True)
+        os.replace(handle.name, self.holds_file)
+        return added
+
+
+def default_source() -> PublishingSource:
+    """The source the DAGs use. Swap in a CMS-backed class here."""
+    return FolderSource()
