@@ -33,7 +33,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -x -m "not e2e"
 
 demo: install
-	$(BIN)/python -m airflow_copyleaks.demo
+	$(BIN)/python scripts/demo.py
 
 emulator: install
 	$(BIN)/airflow-copyleaks emulator --port 8765

@@ -449,6 +449,12 @@ class ScanStore:
             scan_id = conn.execute(sa.select(t.export.c.scan_id).where(t.export.c.export_id == export_id)).scalar()
         return str(scan_id) if scan_id else None
 
+    def exports_for_scan(self, scan_id: str) -> list[str]:
+        """Ids of the exports registered for a scan, oldest first."""
+        query = sa.select(t.export.c.export_id).where(t.export.c.scan_id == scan_id).order_by(t.export.c.created_at)
+        with self._read() as conn:
+            return [str(export_id) for export_id in conn.execute(query).scalars()]
+
     def record_export_completed(self, export_id: str, payload: dict[str, Any], *, raw_body: bytes) -> bool:
         digest = hashlib.sha256(raw_body).hexdigest()
         tasks = [task for task in payload.get("tasks") or [] if isinstance(task, dict)]

@@ -438,3 +438,12 @@ def test_postgres_store_survives_a_server_restart(postgres_server: Any) -> None:
     store.register_scan("before", kind="text", action="scan", sandbox=False)
     postgres_server.restart()
     assert store.get_scan("before") is not None  # pool_pre_ping replaces the dead connections
+
+
+def test_exports_for_scan(store_url: str) -> None:
+    store = ScanStore(store_url)
+    store.register_export("x-a", "scan-1", expected=["pdf"])
+    store.register_export("x-b", "scan-1", expected=["pdf"])
+    store.register_export("x-c", "scan-2", expected=["pdf"])
+    assert store.exports_for_scan("scan-1") == ["x-a", "x-b"]
+    assert store.exports_for_scan("nope") == []
