@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,28 @@ def hook(copyleaks_conn: str, store_file: str) -> Any:
     from airflow_copyleaks.store import ScanStore
 
     return CopyleaksHook(copyleaks_conn, store=ScanStore(store_file))
+
+
+@dataclass
+class FakeTaskInstance:
+    """Just enough of a task instance to call ``execute`` directly: XCom that must stay JSON."""
+
+    dag_id: str = "audit"
+    task_id: str = "task"
+    run_id: str = "manual__2026-01-01T00:00:00+00:00"
+    map_index: int = -1
+    try_number: int = 1
+    xcoms: dict[str, Any] = field(default_factory=dict)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = json.loads(json.dumps(value))
+
+    def xcom_pull(self, task_ids: str, key: str = "return_value", map_indexes: int | None = None) -> Any:
+        assert task_ids == self.task_id and map_indexes == self.map_index
+        return self.xcoms.get(key)
+
+
+def context_for(op: Any, **ti_fields: Any) -> dict[str, Any]:
+    """A task context for running ``op.execute`` outside a DAG run."""
+    ti = FakeTaskInstance(task_id=op.task_id, **ti_fields)
+    return {"ti": ti, "task_instance": ti, "dag_run": None, "run_id": ti.run_id}

@@ -89,8 +89,9 @@ class Api:
         self._token: str | None = None
 
     def login(self) -> str:
-        resp = self.session.post(f"{self.url}/v3/account/login/api", json={"email": self.emu.email,
-                                                                           "key": self.emu.api_key})
+        resp = self.session.post(
+            f"{self.url}/v3/account/login/api", json={"email": self.emu.email, "key": self.emu.api_key}
+        )
         assert resp.status_code == 200, resp.text
         self._token = resp.json()["access_token"]
         return self._token
@@ -99,11 +100,13 @@ class Api:
         return {"Authorization": f"Bearer {self._token or self.login()}"}
 
     def call(self, method: str, path: str, **kw: Any) -> requests.Response:
-        return self.session.request(method, f"{self.url}{path}", headers={**self.headers(), **kw.pop("headers", {})},
-                                    timeout=10, **kw)
+        return self.session.request(
+            method, f"{self.url}{path}", headers={**self.headers(), **kw.pop("headers", {})}, timeout=10, **kw
+        )
 
-    def submit_text(self, scan_id: str, text: str, status_url: str, filename: str = "doc.txt",
-                    **properties: Any) -> requests.Response:
+    def submit_text(
+        self, scan_id: str, text: str, status_url: str, filename: str = "doc.txt", **properties: Any
+    ) -> requests.Response:
         props: dict[str, Any] = {"webhooks": {"status": status_url}}
         props.update(properties)
         body = {"base64": base64.b64encode(text.encode()).decode(), "filename": filename, "properties": props}

@@ -17,16 +17,26 @@ def _completed_scan(api: Api, receiver: Receiver, text: str, **props: Any) -> di
     return dict(receiver.wait("/scan/completed")[0].json())
 
 
-def test_export_pushes_every_artifact(api: Api, emu: EmulatorClient, receiver: Receiver,
-                                      corpus_text: Callable[[int], dict[str, Any]]) -> None:
+def test_export_pushes_every_artifact(
+    api: Api, emu: EmulatorClient, receiver: Receiver, corpus_text: Callable[[int], dict[str, Any]]
+) -> None:
     doc = corpus_text(4)
     text = PREFIX + doc["text"]
-    completed = _completed_scan(api, receiver, text, pdf={"create": True}, aiGeneratedText={"detect": True},
-                                writingFeedback={"enable": True}, developerPayload="dp")
+    completed = _completed_scan(
+        api,
+        receiver,
+        text,
+        pdf={"create": True},
+        aiGeneratedText={"detect": True},
+        writingFeedback={"enable": True},
+        developerPayload="dp",
+    )
     result_id = completed["results"]["internet"][0]["id"]
     r = receiver.url
     body = {
-        "completionWebhook": f"{r}/export/done", "completionWebhookHeaders": [["X-Done", "1"]], "maxRetries": 2,
+        "completionWebhook": f"{r}/export/done",
+        "completionWebhookHeaders": [["X-Done", "1"]],
+        "maxRetries": 2,
         "developerPayload": "export-payload",
         "results": [{"id": result_id, "endpoint": f"{r}/export/result", "verb": "PUT", "headers": [["X-R", "r"]]}],
         "pdfReport": {"endpoint": f"{r}/export/pdf", "verb": "POST"},
@@ -56,7 +66,8 @@ def test_export_pushes_every_artifact(api: Api, emu: EmulatorClient, receiver: R
         s_start = comparison["suspected"]["chars"]["starts"][i]
         s_len = comparison["suspected"]["chars"]["lengths"][i]
         assert re.findall(r"\w+", text[start : start + length]) == re.findall(
-            r"\w+", result["text"]["value"][s_start : s_start + s_len])
+            r"\w+", result["text"]["value"][s_start : s_start + s_len]
+        )
     assert comparison["source"]["words"]["starts"] == [len(PREFIX.split())]
 
     pdf = receiver.matching("/export/pdf")[0]
@@ -71,20 +82,29 @@ def test_export_pushes_every_artifact(api: Api, emu: EmulatorClient, receiver: R
     assert api.call("POST", "/v3/downloads/exp-1/export/export-1", json=body).status_code == 409
 
 
-def test_export_validation_and_rate_limit(api: Api, emu: EmulatorClient, receiver: Receiver,
-                                          corpus_text: Callable[[int], dict[str, Any]]) -> None:
+def test_export_validation_and_rate_limit(
+    api: Api, emu: EmulatorClient, receiver: Receiver, corpus_text: Callable[[int], dict[str, Any]]
+) -> None:
     emu.set_config(export_per_minute=6)  # every export call counts, valid or not
     _completed_scan(api, receiver, corpus_text(5)["text"])
     hook = f"{receiver.url}/done"
     resp = api.call("POST", "/v3/downloads/exp-1/export/e-1", json={"maxRetries": 13})
     assert resp.status_code == 400 and {"completionWebhook", "maxRetries"} <= set(resp.json())
-    resp = api.call("POST", "/v3/downloads/exp-1/export/e-2", json={
-        "completionWebhook": hook, "results": [{"id": "nope", "endpoint": hook, "verb": "POST"}]})
+    resp = api.call(
+        "POST",
+        "/v3/downloads/exp-1/export/e-2",
+        json={"completionWebhook": hook, "results": [{"id": "nope", "endpoint": hook, "verb": "POST"}]},
+    )
     assert resp.status_code == 400 and "results[0].id" in resp.json()
-    resp = api.call("POST", "/v3/downloads/exp-1/export/e-3", json={
-        "completionWebhook": hook, "pdfReport": {"endpoint": hook, "verb": "POST"}})
+    resp = api.call(
+        "POST",
+        "/v3/downloads/exp-1/export/e-3",
+        json={"completionWebhook": hook, "pdfReport": {"endpoint": hook, "verb": "POST"}},
+    )
     assert resp.status_code == 400 and "pdfReport" in resp.json()  # pdf.create was not set
     assert api.call("POST", "/v3/downloads/unknown/export/e-4", json={"completionWebhook": hook}).status_code == 404
-    codes = [api.call("POST", f"/v3/downloads/exp-1/export/r-{i}", json={"completionWebhook": hook}).status_code
-             for i in range(3)]
+    codes = [
+        api.call("POST", f"/v3/downloads/exp-1/export/r-{i}", json={"completionWebhook": hook}).status_code
+        for i in range(3)
+    ]
     assert codes == [200, 200, 429]

@@ -34,8 +34,12 @@ def test_login_validation_and_bad_credentials(emu: EmulatorClient) -> None:
     resp = login(emu, email=emu.email, key="11111111-1111-1111-1111-111111111111")
     assert resp.status_code == 401 and resp.json() == {"message": "Invalid login credentials."}
     # JSON property names bind case-insensitively.
-    assert requests.post(f"{emu.url}/v3/account/login/api", json={"EMAIL": emu.email, "Key": emu.api_key},
-                         timeout=5).status_code == 200
+    assert (
+        requests.post(
+            f"{emu.url}/v3/account/login/api", json={"EMAIL": emu.email, "Key": emu.api_key}, timeout=5
+        ).status_code
+        == 200
+    )
     assert emu.stats()["login_failures"] == 1
 
 
@@ -84,11 +88,19 @@ def test_rate_limit_per_account(emu: EmulatorClient) -> None:
 
 def test_gzip_request_body(emu: EmulatorClient) -> None:
     raw = gzip.compress(json.dumps({"email": emu.email, "key": emu.api_key}).encode())
-    resp = requests.post(f"{emu.url}/v3/account/login/api", data=raw, timeout=5,
-                         headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    resp = requests.post(
+        f"{emu.url}/v3/account/login/api",
+        data=raw,
+        timeout=5,
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
     assert resp.status_code == 200
-    resp = requests.post(f"{emu.url}/v3/account/login/api", data=b"not gzip", timeout=5,
-                         headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    resp = requests.post(
+        f"{emu.url}/v3/account/login/api",
+        data=b"not gzip",
+        timeout=5,
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
     assert resp.status_code == 400
 
 
@@ -111,15 +123,18 @@ def test_faults_answer_before_processing(emu: EmulatorClient) -> None:
 def test_config_patch_and_reset(emu: EmulatorClient) -> None:
     emu.set_config(credits=7)
     token = emu.login()
-    assert requests.get(f"{emu.url}/v3/scans/credits", headers={"Authorization": f"Bearer {token}"},
-                        timeout=5).json() == {"Amount": 7}
+    assert requests.get(
+        f"{emu.url}/v3/scans/credits", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    ).json() == {"Amount": 7}
     with pytest.raises(requests.HTTPError):
         emu.set_config(no_such_field=1)
     emu.reset()
     assert emu.config()["scan_duration_seconds"] == 0.3  # back to how the server started
     assert emu.calls() == [] and emu.stats()["logins"] == 0
-    assert requests.get(f"{emu.url}/v3/scans/credits", headers={"Authorization": f"Bearer {token}"},
-                        timeout=5).status_code == 401
+    assert (
+        requests.get(f"{emu.url}/v3/scans/credits", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code
+        == 401
+    )
 
 
 def test_misc_endpoints_need_no_auth(emu: EmulatorClient) -> None:
@@ -128,8 +143,10 @@ def test_misc_endpoints_need_no_auth(emu: EmulatorClient) -> None:
     assert "pdf" in types["textual"] and "png" in types["ocr"]
     assert requests.get(f"{base}/v3/miscellaneous/supported-plagiarism-file-types", timeout=5).json() == types
     assert "en" in requests.get(f"{base}/v3/miscellaneous/ocr-languages-list", timeout=5).json()
-    assert "supportedAiFileTypes" in requests.get(
-        f"{base}/v3/miscellaneous/supported-ai-text-detection-file-types", timeout=5).json()
+    assert (
+        "supportedAiFileTypes"
+        in requests.get(f"{base}/v3/miscellaneous/supported-ai-text-detection-file-types", timeout=5).json()
+    )
     ct = requests.get(f"{base}/v1/writing-feedback/correction-types/en", timeout=5).json()
     assert ct["correctionTypes"][0]["title"] == "General"
     assert "updates" in requests.get(f"{base}/v3/release-logs.json", timeout=5).json()
@@ -139,7 +156,8 @@ def test_usage_history_csv(emu: EmulatorClient) -> None:
     headers = {"Authorization": f"Bearer {emu.login()}"}
     resp = requests.get(f"{emu.url}/v3/scans/usages/history?start=01-01-2020", headers=headers, timeout=5)
     assert resp.status_code == 400 and "'end' time is missing" in resp.text
-    resp = requests.get(f"{emu.url}/v3/scans/usages/history?start=01-01-2020&end=31-12-2099", headers=headers,
-                        timeout=5)
+    resp = requests.get(
+        f"{emu.url}/v3/scans/usages/history?start=01-01-2020&end=31-12-2099", headers=headers, timeout=5
+    )
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
     assert resp.text.splitlines()[0] == "Date,Scan Id,Credits,Type"

@@ -23,10 +23,16 @@ def test_submit_completed_webhook_with_headers_and_status_substitution(
     api: Api, emu: EmulatorClient, receiver: Receiver, corpus_text: Callable[[int], dict[str, Any]]
 ) -> None:
     doc = corpus_text(0)
-    resp = api.submit_text("scan-1", doc["text"], f"{receiver.url}/hook/{{STATUS}}/scan-1",
-                           developerPayload="payload-1",
-                           webhooks={"status": f"{receiver.url}/hook/{{status}}/scan-1",
-                                     "statusHeaders": [["X-Secret", "s3cret"], ["X-Other", "1"]]})
+    resp = api.submit_text(
+        "scan-1",
+        doc["text"],
+        f"{receiver.url}/hook/{{STATUS}}/scan-1",
+        developerPayload="payload-1",
+        webhooks={
+            "status": f"{receiver.url}/hook/{{status}}/scan-1",
+            "statusHeaders": [["X-Secret", "s3cret"], ["X-Other", "1"]],
+        },
+    )
     assert resp.status_code == 201 and resp.content == b""
     [hook] = receiver.wait("/hook/completed/scan-1")
     assert hook.method == "POST"
@@ -45,8 +51,9 @@ def test_submit_completed_webhook_with_headers_and_status_substitution(
     assert emu.stats()["credits_used"] == 1
 
 
-def test_partial_copy_and_original_text(api: Api, receiver: Receiver,
-                                        corpus_text: Callable[[int], dict[str, Any]]) -> None:
+def test_partial_copy_and_original_text(
+    api: Api, receiver: Receiver, corpus_text: Callable[[int], dict[str, Any]]
+) -> None:
     copied = " ".join(corpus_text(3)["text"].split()[:40])
     mixed = ORIGINAL + " " + copied.upper()  # case and punctuation do not hide a copy
     api.submit_text("mixed", mixed, f"{receiver.url}/mixed/{{STATUS}}")
@@ -86,7 +93,8 @@ def test_price_check_then_start(api: Api, emu: EmulatorClient, receiver: Receive
     again = api.call("PATCH", "/v3/scans/start", json={"trigger": ["pc-1"], "errorHandling": 1})
     assert again.json()["failed"] == ["pc-1"]  # already started
     assert api.call("PATCH", "/v3/scans/start", json={}).json() == {
-        "trigger": ["The trigger field is required.", "Cannot be null"]}
+        "trigger": ["The trigger field is required.", "Cannot be null"]
+    }
 
 
 def test_error_webhooks(api: Api, emu: EmulatorClient, receiver: Receiver) -> None:
@@ -104,18 +112,23 @@ def test_error_webhooks(api: Api, emu: EmulatorClient, receiver: Receiver) -> No
 
 def test_submit_validation(api: Api) -> None:
     good = base64.b64encode(ORIGINAL.encode()).decode()
-    resp = api.call("PUT", "/v3/scans/submit/file/val-1", json={"base64": good, "filename": "a.txt",
-                                                                 "properties": {"webhooks": {}}})
+    resp = api.call(
+        "PUT", "/v3/scans/submit/file/val-1", json={"base64": good, "filename": "a.txt", "properties": {"webhooks": {}}}
+    )
     assert resp.status_code == 400 and resp.json() == {"properties.webhooks.status": ["The field is required."]}
     resp = api.call("PUT", "/v3/scans/submit/file/val-2", json={"properties": {"webhooks": {"status": "http://x/y"}}})
     assert set(resp.json()) == {"base64", "filename"}
     props = {"webhooks": {"status": "http://127.0.0.1:9/x"}, "developerPayload": "x" * 513}
-    resp = api.call("PUT", "/v3/scans/submit/file/val-3",
-                    json={"base64": good, "filename": "a.txt", "properties": props})
+    resp = api.call(
+        "PUT", "/v3/scans/submit/file/val-3", json={"base64": good, "filename": "a.txt", "properties": props}
+    )
     assert "properties.developerPayload" in resp.json()
     for bad_id in ("ab", "x" * 37, "UPPER", "has space"):
-        resp = api.call("PUT", f"/v3/scans/submit/file/{bad_id}", json={"base64": good, "filename": "a.txt",
-                                                                          "properties": {"webhooks": {"status": "http://x/y"}}})
+        resp = api.call(
+            "PUT",
+            f"/v3/scans/submit/file/{bad_id}",
+            json={"base64": good, "filename": "a.txt", "properties": {"webhooks": {"status": "http://x/y"}}},
+        )
         assert resp.status_code == 400 and "scanId" in resp.json(), bad_id
     # %2F decodes to "/", one of the allowed symbols.
     body = {"base64": good, "filename": "a.txt", "properties": {"webhooks": {"status": "http://127.0.0.1:9/x"}}}
@@ -162,9 +175,16 @@ def test_resend_and_delete(api: Api, emu: EmulatorClient, receiver: Receiver) ->
     resp = api.call("POST", "/v3/scans/rs-1/webhooks/resend")
     assert resp.status_code == 202 and resp.json() == {}
     assert receiver.wait("/rs/completed", 2)[1].body == first.body
-    resp = api.call("PATCH", "/v3.1/scans/delete", json={"scans": [{"id": "rs-1"}], "purge": True,
-                                                         "completionWebhook": f"{receiver.url}/deleted",
-                                                         "headers": [["X-Del", "yes"]]})
+    resp = api.call(
+        "PATCH",
+        "/v3.1/scans/delete",
+        json={
+            "scans": [{"id": "rs-1"}],
+            "purge": True,
+            "completionWebhook": f"{receiver.url}/deleted",
+            "headers": [["X-Del", "yes"]],
+        },
+    )
     assert resp.status_code == 202 and resp.json() == {}
     [done] = receiver.wait("/deleted")
     assert done.body == b"" and done.headers["x-del"] == "yes"
@@ -172,12 +192,20 @@ def test_resend_and_delete(api: Api, emu: EmulatorClient, receiver: Receiver) ->
     assert api.submit_text("rs-1", ORIGINAL, f"{receiver.url}/rs/{{STATUS}}").status_code == 409
 
 
-def test_new_result_webhooks_use_both_score_shapes(api: Api, receiver: Receiver,
-                                                   corpus_text: Callable[[int], dict[str, Any]]) -> None:
+def test_new_result_webhooks_use_both_score_shapes(
+    api: Api, receiver: Receiver, corpus_text: Callable[[int], dict[str, Any]]
+) -> None:
     text = corpus_text(1)["text"] + " " + corpus_text(2)["text"]
-    api.submit_text("nr-1", text, f"{receiver.url}/nr/{{STATUS}}",
-                    webhooks={"status": f"{receiver.url}/nr/{{STATUS}}", "newResult": f"{receiver.url}/new",
-                              "newResultHeaders": [["X-New", "1"]]})
+    api.submit_text(
+        "nr-1",
+        text,
+        f"{receiver.url}/nr/{{STATUS}}",
+        webhooks={
+            "status": f"{receiver.url}/nr/{{STATUS}}",
+            "newResult": f"{receiver.url}/new",
+            "newResultHeaders": [["X-New", "1"]],
+        },
+    )
     receiver.wait("/nr/completed")
     news = receiver.matching("/new")
     assert len(news) == 2 and all(n.headers["x-new"] == "1" for n in news)
@@ -189,8 +217,11 @@ def test_new_result_webhooks_use_both_score_shapes(api: Api, receiver: Receiver,
 def test_url_submit_and_ocr(api: Api, emu: EmulatorClient, receiver: Receiver) -> None:
     emu.add_document("https://example-news.test/mine", ORIGINAL, title="Mine")
     status = f"{receiver.url}/url/{{STATUS}}"
-    resp = api.call("PUT", "/v3/scans/submit/url/u-1", json={"url": "https://example-news.test/mine",
-                                                             "properties": {"webhooks": {"status": status}}})
+    resp = api.call(
+        "PUT",
+        "/v3/scans/submit/url/u-1",
+        json={"url": "https://example-news.test/mine", "properties": {"webhooks": {"status": status}}},
+    )
     assert resp.status_code == 201
     body = receiver.wait("/url/completed")[0].json()
     assert body["scannedDocument"]["metadata"]["finalUrl"] == "https://example-news.test/mine"
@@ -203,9 +234,16 @@ def test_url_submit_and_ocr(api: Api, emu: EmulatorClient, receiver: Receiver) -
     buf = io.BytesIO()
     Image.new("RGB", (40, 20), "white").save(buf, "PNG", pnginfo=meta)
     for path, name in (("/v3/scans/submit/ocr/o-1", "o1"), ("/v3/scans/submit/file/ocr/o-2", "o2")):
-        resp = api.call("PUT", path, json={"base64": base64.b64encode(buf.getvalue()).decode(), "filename": "p.png",
-                                           "langCode": "en",
-                                           "properties": {"webhooks": {"status": f"{receiver.url}/{name}/{{STATUS}}"}}})
+        resp = api.call(
+            "PUT",
+            path,
+            json={
+                "base64": base64.b64encode(buf.getvalue()).decode(),
+                "filename": "p.png",
+                "langCode": "en",
+                "properties": {"webhooks": {"status": f"{receiver.url}/{name}/{{STATUS}}"}},
+            },
+        )
         assert resp.status_code == 201
         hook = receiver.wait(f"/{name}/completed")[0].json()
         assert hook["results"]["database"] == [] and hook["scannedDocument"]["totalWords"] == len(ORIGINAL.split())

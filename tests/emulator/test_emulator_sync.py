@@ -30,18 +30,27 @@ def test_text_moderation_offsets(api: Api, emu: EmulatorClient) -> None:
     body = resp.json()
     chars = body["moderations"]["text"]["chars"]
     legend = {entry["index"]: entry["id"] for entry in body["legend"]}
-    flagged = [(text[s : s + n].lower(), legend[lab]) for lab, s, n in zip(chars["labels"], chars["starts"],
-                                                                           chars["lengths"], strict=True)]
-    assert flagged == [("idiot", "toxic-v1"), ("cocaine", "drugs-v1"), ("malware", "cybersecurity-v1"),
-                       ("idiot", "toxic-v1")]
+    flagged = [
+        (text[s : s + n].lower(), legend[lab])
+        for lab, s, n in zip(chars["labels"], chars["starts"], chars["lengths"], strict=True)
+    ]
+    assert flagged == [
+        ("idiot", "toxic-v1"),
+        ("cocaine", "drugs-v1"),
+        ("malware", "cybersecurity-v1"),
+        ("idiot", "toxic-v1"),
+    ]
     assert body["scannedDocument"]["actualCredits"] == 1 and emu.stats()["credits_used"] == 1
     bad = api.call("POST", "/v1/text-moderation/mod-2/check", json={"text": text, "labels": [{"id": "EXAMPLE-v1"}]})
     assert bad.status_code == 400
     assert bad.json()["error"]["details"] == [{"param": "labels", "message": "Id Label EXAMPLE-v1 is not supported"}]
-    assert api.call("POST", "/v1/text-moderation/mod-1/check",
-                    json={"text": text, "labels": labels}).status_code == 409  # id already used
-    assert api.call("POST", "/v1/text-moderation/mod-3/check",
-                    json={"text": text, "labels": labels * 9}).status_code == 400  # 36 labels > 32
+    assert (
+        api.call("POST", "/v1/text-moderation/mod-1/check", json={"text": text, "labels": labels}).status_code == 409
+    )  # id already used
+    assert (
+        api.call("POST", "/v1/text-moderation/mod-3/check", json={"text": text, "labels": labels * 9}).status_code
+        == 400
+    )  # 36 labels > 32
 
 
 def test_writer_detector(api: Api) -> None:
@@ -69,19 +78,27 @@ def test_writing_feedback(api: Api) -> None:
 
 def test_sandbox_and_credits(api: Api, emu: EmulatorClient) -> None:
     labels = [{"id": "toxic-v1"}]
-    body = api.call("POST", "/v1/text-moderation/sb-1/check",
-                    json={"text": "perfectly fine words", "labels": labels, "sandbox": True}).json()
+    body = api.call(
+        "POST",
+        "/v1/text-moderation/sb-1/check",
+        json={"text": "perfectly fine words", "labels": labels, "sandbox": True},
+    ).json()
     assert body["moderations"]["text"]["chars"]["starts"] == [0] and body["scannedDocument"]["actualCredits"] == 0
-    assert api.call("POST", "/v2/writer-detector/sb-2/check",
-                    json={"text": HUMAN, "sandbox": True}).json()["summary"]["ai"] == 1.0
+    assert (
+        api.call("POST", "/v2/writer-detector/sb-2/check", json={"text": HUMAN, "sandbox": True}).json()["summary"][
+            "ai"
+        ]
+        == 1.0
+    )
     assert emu.stats()["credits_used"] == 0
     emu.set_config(credits=0)
     resp = api.call("POST", "/v1/text-moderation/sb-3/check", json={"text": "hello", "labels": labels})
     assert resp.status_code == 402 and resp.json()["error"]["type"] == "payment_error"
     # A failed call does not consume the id.
     emu.set_config(credits=5)
-    assert api.call("POST", "/v1/text-moderation/sb-3/check",
-                    json={"text": "hello", "labels": labels}).status_code == 200
+    assert (
+        api.call("POST", "/v1/text-moderation/sb-3/check", json={"text": "hello", "labels": labels}).status_code == 200
+    )
 
 
 def _picture(size: tuple[int, int] = (320, 240)) -> Image.Image:
@@ -106,15 +123,26 @@ def test_image_plagiarism_full_and_partial(api: Api, emu: EmulatorClient) -> Non
     emu.add_image("https://example-news.test/img/other.png", _encode(Image.new("RGB", (300, 300), "green")))
 
     def check(scan_id: str, data: bytes, filename: str) -> dict[str, object]:
-        resp = api.call("POST", f"/v1/image-plagiarism-detector/{scan_id}/check",
-                        files={"image": (filename, data)}, data={"filename": filename, "developerPayload": "dp"})
+        resp = api.call(
+            "POST",
+            f"/v1/image-plagiarism-detector/{scan_id}/check",
+            files={"image": (filename, data)},
+            data={"filename": filename, "developerPayload": "dp"},
+        )
         assert resp.status_code == 200, resp.text
         return dict(resp.json())
 
     full = check("img-1", original, "a.png")
-    assert full["matches"] == {"internet": [{"url": "https://example-news.test/img/photo.png", "matchType": 0,
-                                             "webPages": [{"url": "https://example-news.test/post"}]}],
-                               "score": {"totalMatches": 1, "fullMatches": 1, "partialMatches": 0}}
+    assert full["matches"] == {
+        "internet": [
+            {
+                "url": "https://example-news.test/img/photo.png",
+                "matchType": 0,
+                "webPages": [{"url": "https://example-news.test/post"}],
+            }
+        ],
+        "score": {"totalMatches": 1, "fullMatches": 1, "partialMatches": 0},
+    }
     assert full["developerPayload"] == "dp" and full["scannedImage"]["width"] == 320
     resized = _encode(_picture().resize((160, 120)).convert("RGB"), "JPEG")
     partial = check("img-2", resized, "small.jpg")
@@ -122,23 +150,33 @@ def test_image_plagiarism_full_and_partial(api: Api, emu: EmulatorClient) -> Non
     assert partial["matches"]["score"] == {"totalMatches": 1, "fullMatches": 0, "partialMatches": 1}
     unrelated = check("img-3", _encode(Image.new("RGB", (100, 100), "white")), "w.png")
     assert unrelated["matches"]["internet"] == []
-    bad = api.call("POST", "/v1/image-plagiarism-detector/img-4/check", files={"image": ("a.txt", b"text")},
-                   data={"filename": "a.txt"})
+    bad = api.call(
+        "POST",
+        "/v1/image-plagiarism-detector/img-4/check",
+        files={"image": ("a.txt", b"text")},
+        data={"filename": "a.txt"},
+    )
     assert bad.status_code == 400
 
 
 def test_ai_image_detector_json_and_multipart(api: Api) -> None:
     smooth = _encode(Image.new("RGB", (512, 512), (120, 130, 140)))
-    resp = api.call("POST", "/v1/ai-image-detector/aiimg-1/check",
-                    json={"base64": base64.b64encode(smooth).decode(), "fileName": "s.png",
-                          "model": "ai-image-1-ultra"})
+    resp = api.call(
+        "POST",
+        "/v1/ai-image-detector/aiimg-1/check",
+        json={"base64": base64.b64encode(smooth).decode(), "fileName": "s.png", "model": "ai-image-1-ultra"},
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["summary"]["ai"] == 1.0 and body["result"] == {"starts": [0], "lengths": [512 * 512]}
     assert body["imageInfo"]["shape"] == {"height": 512, "width": 512}
     noisy = Image.effect_noise((512, 512), 80).convert("RGB")
-    resp = api.call("POST", "/v1/ai-image-detector/aiimg-2/check", files={"image": ("n.png", _encode(noisy))},
-                    data={"filename": "n.png"})
+    resp = api.call(
+        "POST",
+        "/v1/ai-image-detector/aiimg-2/check",
+        files={"image": ("n.png", _encode(noisy))},
+        data={"filename": "n.png"},
+    )
     assert resp.status_code == 200 and resp.json()["summary"]["human"] == 1.0
     tiny = base64.b64encode(_encode(Image.new("RGB", (64, 64)))).decode()
     small = api.call("POST", "/v1/ai-image-detector/aiimg-3/check", json={"base64": tiny, "filename": "x.png"})

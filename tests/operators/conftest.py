@@ -8,31 +8,13 @@ backend does). Copyleaks itself is never mocked: every call goes to the emulator
 from __future__ import annotations
 
 import io
-import json
 import struct
 import zlib
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-
-@dataclass
-class FakeTaskInstance:
-    dag_id: str = "editorial"
-    task_id: str = "check"
-    run_id: str = "manual__2026-01-01T00:00:00+00:00"
-    map_index: int = -1
-    try_number: int = 1
-    xcoms: dict[str, Any] = field(default_factory=dict)
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms[key] = json.loads(json.dumps(value))  # XCom must stay JSON
-
-
-def context_for(op: Any, **ti_fields: Any) -> dict[str, Any]:
-    ti = FakeTaskInstance(task_id=op.task_id, **ti_fields)
-    return {"ti": ti, "task_instance": ti, "dag_run": None, "run_id": ti.run_id}
+from tests.fixtures import FakeTaskInstance, context_for
 
 
 def run(op: Any, **ti_fields: Any) -> tuple[dict[str, Any], FakeTaskInstance]:

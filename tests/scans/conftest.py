@@ -7,7 +7,6 @@ a real receiver, which writes them to a real ScanStore that the operators and tr
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -16,7 +15,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,28 +82,6 @@ def scan_conn(
 
 
 # ------------------------------------------------------------------------------ operators
-
-
-@dataclass
-class FakeTaskInstance:
-    dag_id: str = "audit"
-    task_id: str = "scan"
-    run_id: str = "manual__2026-01-01T00:00:00+00:00"
-    map_index: int = -1
-    try_number: int = 1
-    xcoms: dict[str, Any] = field(default_factory=dict)
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms[key] = json.loads(json.dumps(value))  # XCom must stay JSON
-
-    def xcom_pull(self, task_ids: str, key: str = "return_value", map_indexes: int | None = None) -> Any:
-        assert task_ids == self.task_id and map_indexes == self.map_index
-        return self.xcoms.get(key)
-
-
-def context_for(op: Any, **ti_fields: Any) -> dict[str, Any]:
-    ti = FakeTaskInstance(task_id=op.task_id, **ti_fields)
-    return {"ti": ti, "task_instance": ti, "run_id": ti.run_id}
 
 
 def submit_calls(emulator: Any) -> list[dict[str, Any]]:

@@ -22,7 +22,8 @@ from airflow_copyleaks.operators.start import CopyleaksStartOperator
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
 from airflow_copyleaks.sensors.scan import CopyleaksScanSensor
 from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
-from tests.scans.conftest import TEXT, context_for, submit_calls
+from tests.fixtures import context_for
+from tests.scans.conftest import TEXT, submit_calls
 
 OTHER = TEXT.replace("harbour", "railway").replace("contractors", "suppliers")
 

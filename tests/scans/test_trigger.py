@@ -14,7 +14,8 @@ import pytest
 
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
 from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
-from tests.scans.conftest import TEXT, context_for
+from tests.fixtures import context_for
+from tests.scans.conftest import TEXT
 
 pytestmark = pytest.mark.asyncio
 
