@@ -40,7 +40,7 @@ HELD_ARTICLES = Asset("copyleaks://publishing/held-articles")
     params={
         "article_ids": Param([], type="array", description="Scan these articles instead of the data interval's."),
         "threshold": Param(
-            20,
+            30,
             type="number",
             minimum=0,
             maximum=100,
@@ -136,10 +136,7 @@ def copyleaks_plagiarism_sweep() -> None:
         for scan_id, scan in (scan_result.get("scans") or {}).items():
             completed = store.get_event_payload(scan_id, "completed") or {}
             results = completed.get("results") or {}
-            sources = [
-                {"title": r.get("title") or r.get("url") or f"our article ({r.get('scanId')})", "url": r.get("url", "")}
-                for r in (results.get("internet") or []) + (results.get("database") or [])
-            ]
+            sources = [_source(store, r) for r in (results.get("internet") or []) + (results.get("database") or [])]
             score = float(scan.get("score") or 0)
             rows.append(
                 {
@@ -165,6 +162,15 @@ def copyleaks_plagiarism_sweep() -> None:
     report = write_report(check.output, wait.output)
     index >> check
     exports >> report
+
+
+def _source(store: Any, result: dict[str, Any]) -> dict[str, str]:
+    """A matched source for the report: a web page, or one of our own indexed articles."""
+    if result.get("url"):
+        return {"title": result.get("title") or result["url"], "url": result["url"]}
+    indexed = store.get_scan(result.get("scanId") or "")
+    key = indexed.meta.get("document_key") if indexed else None
+    return {"title": f"our article {key}" if key else "our archive", "url": ""}
 
 
 def _export_links(store: Any, scan_id: str) -> list[dict[str, str]]:

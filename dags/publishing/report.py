@@ -44,6 +44,12 @@ def _bar_chart(rows: Sequence[dict[str, Any]], threshold: float) -> str:
     return "".join(parts)
 
 
+def _source_html(source: dict[str, Any]) -> str:
+    title = html.escape(source.get("title") or source.get("url", ""))
+    url = source.get("url")
+    return f'<a href="{html.escape(url)}">{title}</a>' if url else title
+
+
 def write_report(
     dag_id: str, run_id: str, title: str, rows: Sequence[dict[str, Any]], *, threshold: float, totals: dict[str, Any]
 ) -> dict[str, str]:
@@ -71,10 +77,7 @@ def write_report(
     (folder / "report.json").write_text(json.dumps({"title": title, "totals": totals, "rows": list(rows)}, indent=2))
     body_rows = []
     for row in rows:
-        sources = "<br>".join(
-            f'<a href="{html.escape(s.get("url", ""))}">{html.escape(s.get("title") or s.get("url", ""))}</a>'
-            for s in row.get("sources", [])
-        )
+        sources = "<br>".join(_source_html(s) for s in row.get("sources", []))
         links = " ".join(
             f'<a href="{html.escape(link["href"])}">{html.escape(link["label"])}</a>' for link in row.get("links", [])
         )
