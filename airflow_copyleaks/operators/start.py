@@ -27,7 +27,7 @@ from airflow_copyleaks.operators.waiting import (
     validate_scan_event,
 )
 from airflow_copyleaks.triggers import records
-from airflow_copyleaks.triggers.scan import build_event
+from airflow_copyleaks.triggers.outcomes import build_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

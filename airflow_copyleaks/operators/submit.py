@@ -25,7 +25,6 @@ from airflow_copyleaks.exceptions import (
 from airflow_copyleaks.links import CopyleaksReportLink
 from airflow_copyleaks.operators.clients import CopyleaksClientMixin
 from airflow_copyleaks.operators.documents import Document, documents_from, load
-from airflow_copyleaks.operators.properties import ScanProperties, properties_to_wire
 from airflow_copyleaks.operators.waiting import (
     ScanWaitMixin,
     default_deferrable,
@@ -38,6 +37,8 @@ from airflow_copyleaks.triggers import records
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_copyleaks.operators.properties import ScanProperties
 
 
 ACTIONS = {
@@ -168,6 +169,9 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         docs = documents_from(self.documents)
         ti = context["ti"]
         nonce = f"force-{uuid.uuid4().hex}" if _truthy(self.force_new_scan) else ""
+        # Imported here: two dozen dataclasses cost ~0.15 s, paid at every DAG parse otherwise.
+        from airflow_copyleaks.operators.properties import properties_to_wire
+
         base_props = properties_to_wire(self.properties)
         base_props.setdefault("action", action)
         if self.sandbox is not None and self.sandbox != "":
@@ -190,7 +194,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         scans, pending = self._stored_state(scan_ids, wanted)
         if not pending:  # a cleared task whose scans already finished: nothing to wait for
             self.log.info("All %d scan(s) already reached %s in the store; not waiting again", len(scan_ids), wanted)
-            from airflow_copyleaks.triggers.scan import build_event
+            from airflow_copyleaks.triggers.outcomes import build_event
 
             return self._result(items, build_event(scan_ids, [wanted], scans), wanted)
         if self.deferrable:

@@ -19,7 +19,7 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_copyleaks.exceptions import CopyleaksScanFailed, CopyleaksValidationError
 from airflow_copyleaks.triggers import records
-from airflow_copyleaks.triggers.scan import accepted_statuses, build_event, scan_outcome
+from airflow_copyleaks.triggers.outcomes import accepted_statuses, build_event, scan_outcome
 
 EVENT_STATUSES = ("success", "error", "timeout")
 
