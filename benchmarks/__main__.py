@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     for name in names:
         print(f"\n=== {name} ===", flush=True)
         started = time.monotonic()
-        result = subprocess.run([sys.executable, str(HERE / f"{name}.py")], cwd=HERE.parent)
+        result = subprocess.run([sys.executable, "-m", f"benchmarks.{name}"], cwd=HERE.parent)
         print(f"({name}: {time.monotonic() - started:.0f} s)", flush=True)
         if result.returncode != 0:
             failed.append(name)

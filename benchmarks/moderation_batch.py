@@ -6,7 +6,7 @@ one (``requests_per_second=0``), to show what the shared limiter saves. Prints a
 ``benchmarks/results/moderation_batch.json``: elapsed seconds against the ideal 200/10 = 20 s,
 429s (emulator and hook), items ok/failed, logins, credits.
 
-    .venv/bin/python benchmarks/moderation_batch.py [--items 200]
+    python -m benchmarks.moderation_batch [--items 200]
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results" / "moderation_batch.json"
+from benchmarks._common import TaskInstance, connection_json, fmt, prepare_environment, print_table, write_results
+
 RATE = 10.0
 
 SAMPLES = [
@@ -32,27 +31,6 @@ SAMPLES = [
     "Great reporting on the harbour restoration, thank you for the photos.",
     "Nobody likes you, shut up and stop posting.",
 ]
-
-
-@dataclass
-class _TaskInstance:
-    """What the operator reads from ``context["ti"]`` (ids for scan ids; XCom for skip/fail)."""
-
-    dag_id: str = "benchmark"
-    task_id: str = "moderate"
-    run_id: str = "bench"
-    map_index: int = -1
-    try_number: int = 1
-    xcoms: dict[str, Any] = field(default_factory=dict)
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcoms[key] = value
-
-
-def _connection(url: str, email: str, api_key: str, requests_per_second: float) -> str:
-    extra = {"api_base_url": url, "identity_base_url": url, "sandbox": False,
-             "requests_per_second": requests_per_second, "timeout_seconds": 30}  # fmt: skip
-    return json.dumps({"conn_type": "copyleaks", "login": email, "password": api_key, "extra": extra})
 
 
 def run_scenario(name: str, client: Any, items: int, requests_per_second: float, home: Path) -> dict[str, Any]:
@@ -65,14 +43,15 @@ def run_scenario(name: str, client: Any, items: int, requests_per_second: float,
     client.reset()
     client.set_config(requests_per_second=RATE, initial_credits=100_000, credits=100_000)
     TokenCache.clear_memory()
-    os.environ["AIRFLOW_CONN_COPYLEAKS_BENCH"] = _connection(client.url, client.email, client.api_key,
-                                                             requests_per_second)  # fmt: skip
+    os.environ["AIRFLOW_CONN_COPYLEAKS_BENCH"] = connection_json(
+        client.url, client.email, client.api_key, requests_per_second=requests_per_second, timeout_seconds=30
+    )
     texts = [{"key": f"comment-{i}", "text": f"{SAMPLES[i % len(SAMPLES)]} (comment {i})"} for i in range(items)]
     op = CopyleaksModerateOperator(
         task_id=f"moderate_{name}", texts=texts, copyleaks_conn_id="copyleaks_bench", policy={"fail_on_error": False}
     )
     started = time.monotonic()
-    report = op.execute({"ti": _TaskInstance(run_id=f"bench-{name}-{time.time_ns()}")})  # type: ignore[arg-type]
+    report = op.execute({"ti": TaskInstance(task_id="moderate", run_id=f"bench-{name}-{time.time_ns()}")})  # type: ignore[arg-type,typeddict-item]
     elapsed = time.monotonic() - started
     emulator = client.stats()
     totals = report["totals"]
@@ -97,46 +76,45 @@ def run_scenario(name: str, client: Any, items: int, requests_per_second: float,
     }
 
 
+def table_rows(limited: dict[str, Any], unlimited: dict[str, Any]) -> list[dict[str, Any]]:
+    def row(key: str, label: str, digits: int = 1) -> dict[str, Any]:
+        return {"what": label, "ours": fmt(limited[key], digits), "alternative": fmt(unlimited[key], digits)}
+
+    return [
+        row("items", "texts moderated", 0),
+        row("elapsed_seconds", "wall time (s)"),
+        row("ideal_seconds", "ideal at 10 requests/s (s)"),
+        row("emulator_rate_limited_429", "429s received", 0),
+        row("items_failed", "texts failed", 0),
+        row("logins", "logins", 0),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=200)
-    parser.add_argument("--skip-unlimited", action="store_true", help="only the rate-limited scenario")
     args = parser.parse_args(argv)
-
-    home = Path(tempfile.mkdtemp(prefix="copyleaks-bench-"))
-    os.environ.setdefault("AIRFLOW_HOME", str(home))
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    home = prepare_environment()
+    work = Path(tempfile.mkdtemp(prefix="moderation-", dir=home))
 
     from airflow_copyleaks.testing.emulator import EmulatorClient, EmulatorConfig, EmulatorServer
 
-    server = EmulatorServer(EmulatorConfig(requests_per_second=RATE, initial_credits=100_000)).start()
-    try:
+    with EmulatorServer(EmulatorConfig(requests_per_second=RATE, initial_credits=100_000)) as server:
         email, api_key = next(iter(server.config.accounts.items()))
         client = EmulatorClient(server.url, email=email, api_key=api_key)
-        scenarios = [run_scenario("limited", client, args.items, RATE, home)]
-        if not args.skip_unlimited:
-            scenarios.append(run_scenario("no_client_limit", client, args.items, 0, home))
-    finally:
-        server.stop()
-
-    result = {
-        "benchmark": "moderation_batch",
-        "server_requests_per_second": RATE,
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "scenarios": scenarios,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    for s in scenarios:
-        print(
-            f"{s['scenario']:>16}: {s['items']} items in {s['elapsed_seconds']:.1f}s "
-            f"(ideal {s['ideal_seconds']:.0f}s), "
-            f"ok {s['items_ok']}, failed {s['items_failed']}, 429s {s['emulator_rate_limited_429']} "
-            f"(hook saw {s['hook_stats']['rate_limited']}, retries {s['hook_stats']['retries']}), logins {s['logins']}"
-        )
-    print(f"written to {RESULTS}")
-    return 0
+        limited = run_scenario("limited", client, args.items, RATE, work)
+        unlimited = run_scenario("no_client_limit", client, args.items, 0, work)
+    table = table_rows(limited, unlimited)
+    print_table(
+        f"Moderating {args.items} texts against a 10 requests/s account",
+        table,
+        "client limiter 10/s",
+        "no client limit",
+    )
+    path = write_results("moderation_batch", argv, table, {"scenarios": [limited, unlimited]})
+    print(f"written to {path}")
+    return 1 if limited["items_failed"] or unlimited["items_failed"] else 0
 
 
 if __name__ == "__main__":

@@ -38,6 +38,9 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
     :param wanted: ``completed`` (default), ``creditsChecked`` or ``indexed``.
     :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
     :param resend_after_seconds: Ask Copyleaks to resend a webhook silent this long.
+    :param poll_interval: Deferred: seconds between the triggerer's store reads (default:
+        ``[copyleaks] poll_interval_seconds``). ``poke_interval`` only paces poke/reschedule mode:
+        its 60 s default would otherwise delay every deferred wake-up by up to a minute.
 
     Returns ``{"status", "scan_ids", "scans": {scan_id: summary}, ...}`` to XCom.
     """
@@ -52,6 +55,7 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         wanted: str | Sequence[str] = "completed",
         deferrable: bool | None = None,
         resend_after_seconds: float | None = None,
+        poll_interval: float | None = None,
         copyleaks_conn_id: str = "copyleaks_default",
         store_url: str | None = None,
         **kwargs: Any,
@@ -61,6 +65,7 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         self.wanted = wanted
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.resend_after_seconds = resend_after_seconds
+        self.poll_interval = poll_interval
         self.copyleaks_conn_id = copyleaks_conn_id
         self.store_url = store_url
 
@@ -85,7 +90,7 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
             deadline=time.time() + float(self.timeout),
             copyleaks_conn_id=self.copyleaks_conn_id,
             store_url=self.store_url,
-            poll_interval=float(self.poke_interval) if self.poke_interval else None,
+            poll_interval=self.poll_interval,
             resend_after_seconds=self.resend_after_seconds,
         )
         # timeout=None: the trigger's deadline yields a timeout event, handled below.

@@ -48,7 +48,7 @@ with DAG("flow_submit", schedule=None):
         scan_id_mode="content",
         deferrable=True,
     )
-    wait = CopyleaksScanSensor(task_id="wait", scan_ids=submit.output, deferrable=True, timeout=60, poke_interval=0.2)
+    wait = CopyleaksScanSensor(task_id="wait", scan_ids=submit.output, deferrable=True, timeout=60, poll_interval=0.2)
     submit >> wait
 """,
     )

@@ -255,6 +255,14 @@ def test_sensor_poke_defer_error_timeout_and_soft_fail(
     with pytest.raises(TaskDeferred) as deferred:
         deferring.execute(context_for(deferring))
     assert deferred.value.timeout is None and deferred.value.trigger.deadline <= time.time() + 61
+    # Deferred, the sensor's 60 s poke_interval must not pace the triggerer: config (or poll_interval) does.
+    assert deferring.poke_interval == 60 and deferred.value.trigger.poll_interval is None
+    paced = CopyleaksScanSensor(
+        task_id="paced", scan_ids=pending, store_url=store_file, timeout=60, deferrable=True, poll_interval=0.5
+    )
+    with pytest.raises(TaskDeferred) as paced_deferred:
+        paced.execute(context_for(paced))
+    assert paced_deferred.value.trigger.poll_interval == 0.5
     timeout_event = {
         "status": "timeout",
         "message": "timed out",

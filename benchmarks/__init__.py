@@ -1,0 +1,1 @@
+"""On-demand benchmarks: our way and the alternative side by side (``make bench``)."""

@@ -1,0 +1,185 @@
+"""What the benchmarks share: where results go, the machine they ran on, small statistics, and
+starting the receiver and the emulator on loopback.
+
+Every benchmark writes ``benchmarks/results/<name>.json`` with the same envelope (``benchmark``,
+``command``, ``date``, ``machine``, ``table``, ``figures``); the README quotes the tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+WEBHOOK_SECRET = "benchmark-webhook-secret-0123456789"
+
+
+def completed_payload(scan_id: str) -> dict[str, Any]:
+    """The body of a ``completed`` webhook, as Copyleaks sends it (trimmed to what the store reads)."""
+    return {
+        "status": 0,
+        "scannedDocument": {"scanId": scan_id, "totalWords": 120, "credits": 1},
+        "results": {"score": {"aggregatedScore": 12.5}, "internet": []},
+    }
+
+
+def prepare_environment() -> Path:
+    """A throwaway AIRFLOW_HOME, set before Airflow is imported, so a benchmark never touches ~/airflow."""
+    home = Path(tempfile.mkdtemp(prefix="copyleaks-bench-"))
+    os.environ.setdefault("AIRFLOW_HOME", str(home))
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+    os.environ["AIRFLOW__COPYLEAKS__WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    return home
+
+
+def machine() -> dict[str, Any]:
+    mem_gib = None
+    try:
+        with open("/proc/meminfo") as f:
+            mem_gib = round(int(f.readline().split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": mem_gib,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+
+
+def command_line(name: str, argv: Sequence[str]) -> str:
+    return " ".join(["python -m", f"benchmarks.{name}", *argv])
+
+
+def write_results(name: str, argv: Sequence[str], table: list[dict[str, Any]], figures: dict[str, Any]) -> Path:
+    """Write the envelope; ``table`` rows are ``{"what", "ours", "alternative", "unit"}`` (display form)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    doc = {
+        "benchmark": name,
+        "command": command_line(name, argv),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "table": table,
+        "figures": figures,
+    }
+    path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    return path
+
+
+def print_table(title: str, table: list[dict[str, Any]], ours: str = "ours", alternative: str = "alternative") -> None:
+    width = max([len(r["what"]) for r in table] + [10])
+    print(f"\n{title}")
+    print(f"{'what':<{width}}  {ours:>22}  {alternative:>22}")
+    for row in table:
+        print(f"{row['what']:<{width}}  {row['ours']!s:>22}  {row['alternative']!s:>22}")
+    sys.stdout.flush()
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Nearest-rank percentile; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def latency_figures(seconds: Sequence[float]) -> dict[str, float | None]:
+    def ms(value: float | None) -> float | None:
+        return None if value is None else round(value * 1000, 2)
+
+    return {
+        "median_ms": ms(statistics.median(seconds)) if seconds else None,
+        "p95_ms": ms(percentile(seconds, 95)),
+        "p99_ms": ms(percentile(seconds, 99)),
+        "max_ms": ms(max(seconds)) if seconds else None,
+    }
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    return sock
+
+
+@contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port in a daemon thread; yields its URL."""
+    import uvicorn
+
+    sock = free_socket()
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True, name="bench-uvicorn")
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def connection_json(url: str, email: str, api_key: str, **extra: Any) -> str:
+    """An ``AIRFLOW_CONN_...`` value for the emulator with the provider's defaults (real retries)."""
+    fields = {"api_base_url": url, "identity_base_url": url, "sandbox": False, **extra}
+    return json.dumps({"conn_type": "copyleaks", "login": email, "password": api_key, "extra": fields})
+
+
+def rss_mib(pid: int | None = None) -> float:
+    import psutil
+
+    return round(psutil.Process(pid or os.getpid()).memory_info().rss / 1024 / 1024, 1)
+
+
+def fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+@dataclass
+class TaskInstance:
+    """What operators read from ``context["ti"]``: the ids scan ids derive from, and XCom."""
+
+    dag_id: str = "benchmark"
+    task_id: str = "task"
+    run_id: str = "bench"
+    map_index: int = -1
+    try_number: int = 1
+    xcoms: dict[str, Any] = field(default_factory=dict)
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcoms[key] = json.loads(json.dumps(value))
+
+    def xcom_pull(self, task_ids: str, key: str = "return_value", map_indexes: int | None = None) -> Any:
+        return self.xcoms.get(key)
