@@ -62,6 +62,12 @@ SETTINGS: dict[str, Setting] = {
             "900",
         ),
         Setting("poll_interval_seconds", "How often a waiting trigger reads the store.", "5"),
+        Setting(
+            "shared_rate_limit",
+            "Keep all processes of one account under its requests/s together, through the store "
+            "(mapped tasks on several workers). False: each process limits itself.",
+            "True",
+        ),
     ]
 }
 

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import requests
 from airflow.sdk import BaseHook
 
+from airflow_copyleaks import config
 from airflow_copyleaks import validation as v
 from airflow_copyleaks.exceptions import (
     CopyleaksApiError,
@@ -33,7 +34,7 @@ from airflow_copyleaks.exceptions import (
     CopyleaksUnavailableError,
     CopyleaksValidationError,
 )
-from airflow_copyleaks.hooks.rate_limit import RateLimiter
+from airflow_copyleaks.hooks.rate_limit import RateLimiter, SharedRateLimiter
 from airflow_copyleaks.hooks.token_cache import Token, TokenCache, parse_copyleaks_time
 
 DEFAULT_API_URL = "https://api.copyleaks.com"
@@ -102,6 +103,7 @@ class CopyleaksHook(BaseHook):
         self._retry_override = retry_policy
         self._settings: _Settings | None = None
         self._token_cache: TokenCache | None = None
+        self._limiter: RateLimiter | SharedRateLimiter | None = None
         self._local = threading.local()
         self.stats = {"requests": 0, "retries": 0, "rate_limited": 0, "logins": 0}
         self._stats_lock = threading.Lock()
@@ -179,6 +181,21 @@ class CopyleaksHook(BaseHook):
                     self._store or get_store(), identity_url=s.identity_url, email=s.email, api_key=s.api_key
                 )
             return self._token_cache
+
+    @property
+    def rate_limiter(self) -> RateLimiter | SharedRateLimiter:
+        """The account's request-rate limit: shared through the store unless configured off."""
+        s = self.settings
+        with self._settings_lock:
+            if self._limiter is None:
+                account = f"{s.api_url}\n{s.email.lower()}"
+                if config.get_bool("shared_rate_limit"):
+                    from airflow_copyleaks.store import get_store
+
+                    self._limiter = SharedRateLimiter(self._store or get_store(), account, s.requests_per_second)
+                else:
+                    self._limiter = RateLimiter.for_account(account, s.requests_per_second)
+            return self._limiter
 
     def get_token(self) -> Token:
         return self.token_cache.get(self._login)
@@ -264,7 +281,7 @@ class CopyleaksHook(BaseHook):
         """One logical request: rate-limited, timed out, retried on transient failures."""
         s = self.settings
         policy = s.retry_policy
-        limiter = RateLimiter.for_account(s.email, s.requests_per_second)
+        limiter = self.rate_limiter
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         started = time.monotonic()
         attempt = 0

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -574,6 +575,21 @@ class ScanStore:
     def release_lease(self, name: str, holder: str) -> None:
         with self._write() as conn:
             conn.execute(sa.delete(t.lease).where(t.lease.c.name == name, t.lease.c.holder == holder))
+
+    def reserve_request_slot(self, name: str, interval_seconds: float) -> float:
+        """Reserve the next send time on schedule ``name``; returns it (epoch seconds).
+
+        Slots are ``interval_seconds`` apart whoever asks: one upsert, atomic on SQLite (the
+        IMMEDIATE transaction) and on PostgreSQL (the conflicting row is locked).
+        """
+        now = time.time()
+        table = t.rate_schedule
+        start = sa.case((table.c.next_at > now, table.c.next_at), else_=now)
+        stmt = self._insert(table).values(name=name, next_at=now + interval_seconds)
+        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"next_at": start + interval_seconds})
+        with self._write() as conn:
+            next_at = conn.execute(stmt.returning(table.c.next_at)).scalar_one()
+        return float(next_at) - interval_seconds
 
 
 def _enable_wal(cursor: Any, attempts: int = 100) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -114,6 +114,16 @@ check_result = sa.Table(
 )
 
 
+# Version 3: the account's request schedule, shared by every process that calls Copyleaks, so
+# that mapped tasks on several workers stay under the account's rate together.
+rate_schedule = sa.Table(
+    "copyleaks_rate_schedule",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("next_at", sa.Float, nullable=False),
+)
+
+
 def _to_v1(conn: sa.Connection) -> None:
     for table in (scan, event, export, artifact, token, lease):
         table.create(conn, checkfirst=True)
@@ -123,4 +133,8 @@ def _to_v2(conn: sa.Connection) -> None:
     check_result.create(conn, checkfirst=True)
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2}
+def _to_v3(conn: sa.Connection) -> None:
+    rate_schedule.create(conn, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3}

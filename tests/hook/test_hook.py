@@ -88,6 +88,44 @@ def test_twenty_processes_cold_cache_one_login(copyleaks_emulator: Any, store_fi
     assert copyleaks_emulator.stats()["logins"] == 1
 
 
+def _calls_in_child(conn_json: str, store_url: str, calls: int, queue: Any) -> None:
+    os.environ["AIRFLOW_CONN_COPYLEAKS_DEFAULT"] = conn_json
+    hook = CopyleaksHook("copyleaks_default", store=ScanStore(store_url))
+    for _ in range(calls):
+        hook.get_credits()
+    queue.put(hook.stats["rate_limited"])
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "per_process"])
+def test_processes_keep_the_account_rate_together(
+    copyleaks_emulator: Any, store_file: str, monkeypatch: pytest.MonkeyPatch, shared: bool
+) -> None:
+    """Four mapped-task processes at 10 requests/s: through the store they send 10/s in all, meeting
+    no 429; each limiting itself (``shared_rate_limit = False``) they send 40/s and get refused."""
+    monkeypatch.setenv("AIRFLOW__COPYLEAKS__SHARED_RATE_LIMIT", str(shared))
+    copyleaks_emulator.set_config(requests_per_second=10)
+    conn = connection_json(
+        copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key, requests_per_second=10
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", conn)
+    CopyleaksHook("copyleaks_default", store=ScanStore(store_file)).get_token()  # one login, shared
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_calls_in_child, args=(conn, store_file, 8, queue)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * 4
+    refused = [c for c in api_calls(copyleaks_emulator, "/v3/scans/credits") if c["status"] == 429]
+    ok = [c for c in api_calls(copyleaks_emulator, "/v3/scans/credits") if c["status"] == 200]
+    assert len(ok) == 32 and sum(queue.get(timeout=5) for _ in procs) == len(refused)
+    if shared:
+        assert refused == []
+    else:
+        assert refused, "four processes each at 10/s should overrun a 10/s account"
+
+
 def test_refresh_before_expiry(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
     copyleaks_emulator.set_config(token_lifetime_seconds=2)
     hook.get_credits()

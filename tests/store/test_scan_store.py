@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -447,3 +450,32 @@ def test_exports_for_scan(store_url: str) -> None:
     store.register_export("x-c", "scan-2", expected=["pdf"])
     assert store.exports_for_scan("scan-1") == ["x-a", "x-b"]
     assert store.exports_for_scan("nope") == []
+
+
+def test_request_slots_are_spaced_whoever_asks(store_url: str) -> None:
+    """Four stores (four connections, as four processes) reserving at once get one slot each,
+    ``interval`` apart: the account's rate holds across processes."""
+    stores = [ScanStore(store_url) for _ in range(4)]
+    slots: list[float] = []
+    lock = threading.Lock()
+
+    def reserve(store: ScanStore) -> None:
+        for _ in range(10):
+            slot = store.reserve_request_slot("rate:test", 0.01)
+            with lock:
+                slots.append(slot)
+
+    threads = [threading.Thread(target=reserve, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    ordered = sorted(slots)
+    assert len(set(ordered)) == 40
+    # Epoch seconds near 1.8e9 carry ~2e-7 s of float rounding.
+    assert all(b - a >= 0.01 - 1e-6 for a, b in itertools.pairwise(ordered))
+    # An idle schedule does not hold old debt: the next request after a pause may go at once.
+    time.sleep(0.5)
+    assert stores[0].reserve_request_slot("rate:test", 0.01) <= time.time()
+    for store in stores:
+        store.dispose()
