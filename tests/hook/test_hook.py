@@ -386,3 +386,24 @@ def test_a_401_in_the_middle_of_a_threaded_batch_logs_in_once_more(
         balances = list(pool.map(lambda _: hook.get_credits(), range(16)))
     assert balances == [1000] * 16
     assert copyleaks_emulator.stats()["logins"] == 2
+
+
+def test_shared_rate_limit_falls_back_to_the_process_when_the_store_is_down(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from airflow_copyleaks.hooks.rate_limit import SharedRateLimiter
+
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    store = ScanStore(f"sqlite:///{folder / 'store.db'}")
+    store.dispose()
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()  # the database cannot be opened any more
+    limiter = SharedRateLimiter(store, "https://api.example\nsomeone@example.com", rate=1000)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            limiter.acquire()
+    warnings = [r for r in caplog.records if "Shared rate limit unavailable" in r.getMessage()]
+    assert len(warnings) == 1  # said once, not per request
+    assert limiter._fallback.rate == 1000
