@@ -74,7 +74,7 @@ _LEVELS = [
     (90, 1, "5th Grader", "Very easy to read"), (80, 2, "6th Grader", "Easy to read"),
     (70, 3, "7th Grader", "Fairly easy to read"), (60, 4, "8th to 9th Grader", "Plain English"),
     (50, 5, "10th to 12th Grader", "Fairly difficult to read"), (30, 6, "College", "Difficult to read"),
-    (-1000, 7, "College Graduate", "Very difficult to read"),
+    (float("-inf"), 7, "College Graduate", "Very difficult to read"),  # one long run-on sentence goes far below 0
 ]
 
 
