@@ -74,11 +74,7 @@ class TemporaryPostgres:
             "initdb", "-D", str(self.datadir), "-U", self.user, f"--pwfile={password_file}",
             "-A", "md5", "--encoding=UTF8", "--no-sync",
         )  # fmt: skip
-        options = f"-h 127.0.0.1 -p {self.port} -k {self._base} -c fsync=off -c max_connections=200"
-        result = self._run(
-            "pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self._base / "server.log"), "-w", "start",
-            check=False,
-        )  # fmt: skip
+        result = self._pg_ctl_start(check=False)
         if result.returncode != 0:
             log = (self._base / "server.log").read_text() if (self._base / "server.log").exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr}\n{log[-2000:]}")
@@ -139,12 +135,26 @@ class TemporaryPostgres:
             self._started = False
         shutil.rmtree(self._base, ignore_errors=True)
 
+    def _pg_ctl_start(self, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+        options = f"-h 127.0.0.1 -p {self.port} -k {self._base} -c fsync=off -c max_connections=200"
+        return self._run(
+            "pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self._base / "server.log"), "-w", "start",
+            check=check,
+        )  # fmt: skip
+
+    def stop_server(self) -> None:
+        """Stop the server, keeping its data (reliability tests: the store unreachable for a while)."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+
+    def start_server(self) -> None:
+        """Start the same cluster again after :meth:`stop_server`."""
+        self._pg_ctl_start()
+        self._wait_ready()
+
     def restart(self) -> None:
         """Stop and start the same cluster (reliability tests: the store restarted while scans wait)."""
-        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
-        options = f"-h 127.0.0.1 -p {self.port} -k {self._base} -c fsync=off -c max_connections=200"
-        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self._base / "server.log"), "-w", "start")
-        self._wait_ready()
+        self.stop_server()
+        self.start_server()
 
     def __enter__(self) -> TemporaryPostgres:
         return self.start()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from airflow_copyleaks import config
 from airflow_copyleaks.triggers import records
@@ -23,7 +24,32 @@ from airflow_copyleaks.triggers.outcomes import (
     normalise_statuses,
     scan_outcome,
 )
-from airflow_copyleaks.triggers.watcher import watcher_for
+from airflow_copyleaks.triggers.watcher import Subscription, watcher_for
+
+T = TypeVar("T")
+# What a store that is restarting or unreachable raises; anything else is a bug and surfaces.
+STORE_UNREACHABLE = (OperationalError, InterfaceError)
+
+
+async def until_the_store_answers(
+    action: Callable[[], Awaitable[T]], *, deadline: float | None, first_delay: float, log: Any
+) -> T | None:
+    """Run ``action``, trying again with backoff while the store is unreachable; None past ``deadline``.
+
+    A trigger that starts while PostgreSQL restarts (a triggerer restart, a task deferring) then
+    waits for the store instead of failing its task.
+    """
+    delay = max(0.1, first_delay)
+    while True:
+        try:
+            return await action()
+        except STORE_UNREACHABLE as err:
+            now = time.time()
+            if deadline is not None and now >= deadline:
+                return None
+            log.warning("Copyleaks store unreachable (%s); trying again in %.1fs", type(err).__name__, delay)
+            await asyncio.sleep(delay if deadline is None else min(delay, max(0.0, deadline - now)))
+            delay = min(delay * 2, 30.0)
 
 
 class CopyleaksScanTrigger(BaseTrigger):
@@ -85,15 +111,19 @@ class CopyleaksScanTrigger(BaseTrigger):
             if self.resend_after_seconds is not None
             else config.get_float("resend_after_seconds")
         )
-        store = await asyncio.to_thread(records.open_store, store_url)
         accepted = accepted_statuses(self.wanted)
-        watcher = watcher_for(store_url, store, poll)
-        subscription = await watcher.subscribe(self.scan_ids, poll)
+        scans: dict[str, dict[str, Any] | None] = dict.fromkeys(self.scan_ids)
+        started = await until_the_store_answers(
+            lambda: self._subscribe_and_read(store_url, poll), deadline=self.deadline, first_delay=poll, log=self.log
+        )
+        if started is None:
+            message = "the Copyleaks store was unreachable until the deadline"
+            yield TriggerEvent(build_event(self.scan_ids, self.wanted, scans, status="timeout", message=message))
+            return
+        store, subscription, current = started
+        scans.update(current)
         resender = records.Resender(store, self.copyleaks_conn_id, resend_after)
         try:
-            # Subscribed first, read second: nothing written in between can be missed.
-            scans: dict[str, dict[str, Any] | None] = dict.fromkeys(self.scan_ids)
-            scans.update(await asyncio.to_thread(records.get_scans, store, self.scan_ids))
             while True:
                 pending = [sid for sid in self.scan_ids if scan_outcome(scans[sid], accepted) == "pending"]
                 if not pending:
@@ -123,6 +153,18 @@ class CopyleaksScanTrigger(BaseTrigger):
                 scans.update(changed)
         finally:
             subscription.close()
+
+    async def _subscribe_and_read(
+        self, store_url: str, poll: float
+    ) -> tuple[Any, Subscription, dict[str, dict[str, Any]]]:
+        store = await asyncio.to_thread(records.open_store, store_url)
+        # Subscribed first, read second: nothing written in between can be missed.
+        subscription = await watcher_for(store_url, store, poll).subscribe(self.scan_ids, poll)
+        try:
+            return store, subscription, await asyncio.to_thread(records.get_scans, store, self.scan_ids)
+        except BaseException:
+            subscription.close()
+            raise
 
 
 class CopyleaksExportTrigger(BaseTrigger):
@@ -162,9 +204,17 @@ class CopyleaksExportTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         store_url = self.store_url or config.store_url()
         poll = self.poll_interval if self.poll_interval is not None else config.get_float("poll_interval_seconds")
-        store = await asyncio.to_thread(records.open_store, store_url)
+        store = await until_the_store_answers(
+            lambda: asyncio.to_thread(records.open_store, store_url),
+            deadline=self.deadline,
+            first_delay=poll,
+            log=self.log,
+        )
         while True:
-            export = await asyncio.to_thread(records.get_export, store, self.export_id)
+            if store is None:
+                export = None  # unreachable until the deadline: the timeout below says so
+            else:
+                export = await asyncio.to_thread(records.get_export, store, self.export_id)
             if export is not None and export["status"] != "pending":
                 yield TriggerEvent(
                     {"status": "success", "export_id": self.export_id, "scan_id": self.scan_id, "export": export}
