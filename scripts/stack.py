@@ -248,6 +248,17 @@ class NativeStack:
             self.postgres.stop()
             self.postgres = None
 
+    def kill(self, name: str) -> int:
+        """SIGKILL a service and its children, as a crashed machine would (reliability tests)."""
+        process = self.processes[name]
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return process.wait(timeout=30)
+
+    def respawn(self, name: str) -> None:
+        """Start a service again after :meth:`kill`, with the same command and environment."""
+        self._spawn(name)
+
     def logs(self, name: str) -> str:
         path = self.workdir / "logs" / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""

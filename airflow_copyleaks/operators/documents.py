@@ -43,12 +43,14 @@ class Loaded:
 
 
 def documents_from(value: Any) -> list[Document]:
-    """Normalise the operator's ``documents`` argument (an item or a list of items)."""
+    """Normalise the operator's ``documents`` argument (an item or a list of items).
+
+    An empty list is nothing to do (an upstream task found nothing new tonight), not an error;
+    ``None`` is, since it usually means a template or XCom that did not resolve.
+    """
     if value is None:
         raise CopyleaksValidationError("documents", "is empty: give a text, an item dict or a list of them")
     entries = list(value) if isinstance(value, (list, tuple)) else [value]
-    if not entries:
-        raise CopyleaksValidationError("documents", "is an empty list")
     docs = [_document(entry, n) for n, entry in enumerate(entries)]
     repeated = sorted(k for k, count in Counter(d.key for d in docs).items() if count > 1)
     if repeated:

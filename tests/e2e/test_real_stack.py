@@ -53,6 +53,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # A killed triggerer's triggers go to its successor once it misses heartbeats for 6 s.
+        "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
+        "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "6",
     }
     native = NativeStack(workdir=workdir, env_file=ROOT / ".env.example", ports=ports, extra_env=extra_env)
     with native:
@@ -144,6 +147,47 @@ def test_plagiarism_sweep_on_a_real_airflow(stack: NativeStack) -> None:
     new_submissions = submissions(stack)[submitted_before:]
     assert all(call["status"] == 409 for call in new_submissions), new_submissions
     assert emulator(stack, "stats")["credits_used"] == credits_before
+    assert emulator(stack, "stats")["logins"] == 1
+
+
+def test_triggerer_killed_while_scans_wait_and_restarted(stack: NativeStack) -> None:
+    """SIGKILL the triggerer while the sweep's scans wait in it; a new triggerer takes the waits
+    over from the metadata database and the store, the run succeeds, and nothing is paid twice."""
+    api = AirflowApi(stack.url("airflow-apiserver"))
+    wait_for(lambda: _dag_parsed(api), 180, f"the dag-processor to parse {DAG_ID}", interval=1)
+    api.send("PATCH", f"/dags/{DAG_ID}", {"is_paused": False})
+    # Slow scans: the waits are still in the triggerer when it dies.
+    requests.patch(f"{stack.url('copyleaks-emulator')}/_emulator/config", json={"scan_duration_seconds": 8}, timeout=10)
+    submitted_before = len(submissions(stack))
+    run_id = api.send(
+        "POST",
+        f"/dags/{DAG_ID}/dagRuns",
+        {
+            "logical_date": None,  # manual, outside the schedule: the articles are named below
+            "conf": {"article_ids": ["a01", "a02", "a03"], "force": True},
+            "dag_run_id": "e2e-triggerer-killed",
+        },
+    )["dag_run_id"]
+
+    def deferred_tasks() -> list[str]:
+        tis = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances?limit=100")["task_instances"]
+        state = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+        assert state not in ("success", "failed"), f"run ended ({state}) before the test\n" + _failure_report(
+            api, stack, run_id
+        )
+        return [ti["task_id"] for ti in tis if ti["state"] == "deferred"]
+
+    waiting = wait_for(deferred_tasks, 180, "a task of the run to defer to the triggerer")
+    assert stack.kill("airflow-triggerer") == -9
+    assert "airflow-triggerer" not in set(stack.running())
+    time.sleep(2)
+    assert set(deferred_tasks()) >= set(waiting), "a deferred task moved on with no triggerer running"
+    stack.respawn("airflow-triggerer")
+
+    run_and_watch(api, stack, run_id, set(waiting), timeout=300)
+    new_submissions = submissions(stack)[submitted_before:]
+    accepted = [c["path"] for c in new_submissions if c["status"] == 201]
+    assert accepted and len(accepted) == len(set(accepted)), new_submissions
     assert emulator(stack, "stats")["logins"] == 1
 
 

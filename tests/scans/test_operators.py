@@ -14,7 +14,7 @@ from airflow.sdk.exceptions import (
     TaskDeferred,
 )
 
-from airflow_copyleaks.exceptions import CopyleaksScanFailed
+from airflow_copyleaks.exceptions import CopyleaksScanFailed, CopyleaksValidationError
 from airflow_copyleaks.operators.credits import CopyleaksCheckCreditsOperator
 from airflow_copyleaks.operators.export import CopyleaksExportOperator
 from airflow_copyleaks.operators.properties import Pdf, ScanProperties
@@ -113,6 +113,20 @@ def test_batch_goes_past_a_bad_item_and_reports_it(scan_conn: str, store_file: s
     strict = submit_op(store_file, documents=docs)
     with pytest.raises(AirflowFailException, match="2 of 3 item"):
         strict.execute(context_for(strict, run_id="another-run"))
+
+
+def test_an_empty_batch_is_nothing_to_do_but_none_is_an_error(
+    scan_conn: str, store_file: str, copyleaks_emulator: Any
+) -> None:
+    """Nothing new tonight (an upstream task returned []) succeeds without a call; an unresolved
+    ``None`` fails clearly."""
+    op = submit_op(store_file, documents=[], wait_for_completion=True, deferrable=True)
+    result = op.execute(context_for(op))  # no deferral: nothing to wait for
+    assert result["scan_ids"] == [] and result["errors"] == {} and result["items"] == {}
+    assert copyleaks_emulator.calls() == []
+    unresolved = submit_op(store_file, documents=None)
+    with pytest.raises(CopyleaksValidationError, match="documents: is empty"):
+        unresolved.execute(context_for(unresolved))
 
 
 def test_mapped_instances_get_their_own_scans(scan_conn: str, store_file: str) -> None:
