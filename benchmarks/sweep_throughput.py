@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from airflow_copyleaks.testing.serving import serve_in_thread
 from benchmarks._common import (
     ROOT,
     WEBHOOK_SECRET,
@@ -40,7 +41,6 @@ from benchmarks._common import (
     fmt,
     prepare_environment,
     print_table,
-    serve_in_thread,
     write_results,
 )
 

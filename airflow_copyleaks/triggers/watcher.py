@@ -84,6 +84,7 @@ class StoreWatcher:
 
     async def _run(self) -> None:
         idle_polls = 0
+        failing = 0
         while True:
             await asyncio.sleep(self.poll_interval)
             if not self.by_scan:
@@ -94,8 +95,16 @@ class StoreWatcher:
             idle_polls = 0
             try:
                 await self._poll_once()
-            except Exception:  # a store hiccup must not end every wait in the process
-                log.exception("Copyleaks store watcher: reading new events failed; retrying next interval")
+            except Exception as err:  # a store hiccup must not end every wait in the process
+                failing += 1
+                if failing == 1:  # the whole story once, then one line a minute or so
+                    log.exception("Copyleaks store watcher: reading new events failed; retrying every interval")
+                elif failing * self.poll_interval % 60 < self.poll_interval:
+                    log.warning("Copyleaks store watcher: store still unreachable (%s)", type(err).__name__)
+                continue
+            if failing:
+                log.info("Copyleaks store watcher: the store answers again after %d failed poll(s)", failing)
+                failing = 0
 
     async def _poll_once(self) -> None:
         self.polls += 1

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from airflow_copyleaks import config
@@ -69,6 +70,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown status",
         413: "The body is larger than [copyleaks] max_webhook_body_bytes; it was not read",
         422: "The body does not have the shape Copyleaks sends",
+        503: "The store does not answer; nothing was stored, so Copyleaks delivers again later",
     }
     return {code: {"model": Problem, "description": descriptions[code]} for code in codes}
 
@@ -164,7 +166,7 @@ def create_app(
     @router.post(
         "/status/{status}/{scan_id:path}",
         response_model=Stored,
-        responses=_errors(400, 401, 404, 413, 422),
+        responses=_errors(400, 401, 404, 413, 422, 503),
         openapi_extra=_json_body("A Copyleaks status webhook (completed, error, creditsChecked or indexed)"),
     )
     async def status_webhook(status: str, scan_id: str, request: Request, token: TokenHeader = None) -> Stored:
@@ -182,7 +184,7 @@ def create_app(
     @router.post(
         "/new-result/{scan_id:path}",
         response_model=Stored,
-        responses=_errors(400, 401, 413, 422),
+        responses=_errors(400, 401, 413, 422, 503),
         openapi_extra=_json_body("A result found while the scan is still running"),
     )
     async def new_result(scan_id: str, request: Request, token: TokenHeader = None) -> Stored:
@@ -234,7 +236,7 @@ def create_app(
                 endpoint,
                 methods=[method],
                 response_model=Stored,
-                responses=_errors(400, 401, 413, 422),
+                responses=_errors(400, 401, 413, 422, 503),
                 name=f"{name}_{method.lower()}",
                 operation_id=f"{name}_{method.lower()}",
                 summary=summary,
@@ -258,7 +260,7 @@ def create_app(
     @router.post(
         "/export/{export_id:path}/completed",
         response_model=Stored,
-        responses=_errors(400, 401, 413, 422),
+        responses=_errors(400, 401, 413, 422, 503),
         openapi_extra=_json_body("Copyleaks' export-completed webhook: which tasks were healthy"),
     )
     async def export_completed(export_id: str, request: Request, token: TokenHeader = None) -> Stored:
@@ -280,7 +282,7 @@ def create_app(
         "/export/{export_id:path}/results/{result_id:path}", "export_result", "One exported result", export_result
     )
 
-    @router.post("/delete/{request_id:path}/completed", response_model=Stored, responses=_errors(401, 413, 422))
+    @router.post("/delete/{request_id:path}/completed", response_model=Stored, responses=_errors(401, 413, 422, 503))
     async def delete_completed(request_id: str, request: Request, token: TokenHeader = None) -> Stored:
         """Copyleaks finished deleting scans (the request has no body)."""
         authenticate("delete", request_id, token)
@@ -314,6 +316,15 @@ def create_app(
     @app.exception_handler(ReceiverError)
     async def _receiver_error(_request: Request, exc: ReceiverError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _store_unreachable(_request: Request, exc: Exception) -> JSONResponse:
+        # Not a 2xx, so Copyleaks delivers again; a clean answer (no traceback, connection kept).
+        log.warning("Copyleaks receiver: the store does not answer (%s); answered 503", type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the store does not answer; deliver again later"}, status_code=503, headers={"Retry-After": "30"}
+        )
 
     app.include_router(router)
     if secret:

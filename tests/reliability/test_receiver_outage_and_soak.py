@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import resource
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from airflow_copyleaks.store import ScanStore
 from airflow_copyleaks.testing.postgres import free_port
+from airflow_copyleaks.testing.serving import serve_in_thread
 from airflow_copyleaks.webhooks import urls
 from airflow_copyleaks.webhooks.app import create_app
 from airflow_copyleaks.webhooks.auth import TOKEN_HEADER, webhook_token
@@ -31,18 +30,8 @@ TEXT = (
 @contextmanager
 def receiver_on(port: int, store: ScanStore, artifacts: Path) -> Iterator[None]:
     app = create_app(store=store, secret=WEBHOOK_SECRET, artifacts_url=artifacts.as_uri())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "receiver did not start"
-        time.sleep(0.01)
-    try:
+    with serve_in_thread(app, port=port):
         yield
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def wait_until(predicate: Any, timeout: float, what: str) -> Any:

@@ -8,12 +8,9 @@ a real receiver, which writes them to a real ScanStore that the operators and tr
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,32 +33,16 @@ class Receiver:
 @pytest.fixture
 def receiver(store_file: str, tmp_path: Path) -> Iterator[Receiver]:
     """The webhook receiver on 127.0.0.1 (uvicorn in a thread), writing to the test's store."""
-    import uvicorn
-
     from airflow_copyleaks.store import ScanStore
+    from airflow_copyleaks.testing.serving import serve_in_thread
     from airflow_copyleaks.webhooks.app import create_app
 
     store = ScanStore(store_file)
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
     app = create_app(store=store, secret=WEBHOOK_SECRET, artifacts_url=artifacts.as_uri())
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-    thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the receiver did not start"
-        time.sleep(0.01)
-    try:
-        yield Receiver(f"http://127.0.0.1:{sock.getsockname()[1]}", store, artifacts)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_in_thread(app) as url:
+        yield Receiver(url, store, artifacts)
 
 
 @pytest.fixture

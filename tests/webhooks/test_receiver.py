@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -281,6 +280,28 @@ def test_health_reports_a_store_that_does_not_answer(tmp_path: Path) -> None:
     assert response.status_code == 503
 
 
+def test_a_store_that_does_not_answer_gets_503_so_copyleaks_delivers_again(tmp_path: Path) -> None:
+    """Over real HTTP: a clean 503 with Retry-After (never a 2xx that loses the webhook), and the
+    keep-alive connection stays usable for the next delivery."""
+    from airflow_copyleaks.testing.serving import serve_in_thread
+
+    folder = tmp_path / "store"
+    folder.mkdir()
+    store = ScanStore(f"sqlite:///{folder / 'store.db'}")
+    store.dispose()
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()  # the database cannot be opened any more
+    app = create_app(store=store, secret=SECRET, artifacts_url=(tmp_path / "artifacts").as_uri())
+    with serve_in_thread(app) as url, requests.Session() as session:
+        for _ in range(2):  # the same connection, twice
+            delivery = {"json": {"status": 0}, "headers": scan_headers("outage")}
+            response = session.post(f"{url}/status/completed/outage", **delivery)  # type: ignore[arg-type]
+            assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+            assert response.json() == {"detail": "the store does not answer; deliver again later"}
+        assert session.get(f"{url}/health").status_code == 503
+
+
 def test_get_app_builds_from_configuration_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from airflow_copyleaks.webhooks import app as app_module
 
@@ -315,27 +336,11 @@ def test_scan_ids_with_slashes_round_trip(client: TestClient, store: ScanStore) 
 @pytest.fixture
 def http_receiver(store: ScanStore, tmp_path: Path) -> Iterator[str]:
     """The receiver served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    import socket
-
-    import uvicorn
+    from airflow_copyleaks.testing.serving import serve_in_thread
 
     app = create_app(store=store, secret=SECRET, artifacts_url=(tmp_path / "artifacts").as_uri(), max_body_bytes=4096)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-    thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the receiver did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(app) as url:
+        yield url
 
 
 def _raw_request(base_url: str, head: str) -> tuple[int, float]:
