@@ -42,6 +42,7 @@ def prepare_environment() -> Path:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
     os.environ["AIRFLOW__COPYLEAKS__WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")  # not a log line per document
     return home
 
 

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -156,6 +156,9 @@ class ScanStore:
         self._count_lock = threading.Lock()
         self._pid = os.getpid()
         self.is_sqlite = url.startswith("sqlite")
+        # SQLite has one writer at a time; threads of this process queue here, in order, instead of
+        # in SQLite's busy handler, whose growing sleeps gave a few writers second-long waits.
+        self._write_gate: Any = threading.RLock() if self.is_sqlite else nullcontext()
         if self.is_sqlite:
             # Reads begin deferred; writes begin IMMEDIATE so two writers queue on the lock
             # instead of failing with "database is locked" when both upgrade a read lock.
@@ -201,13 +204,15 @@ class ScanStore:
         """A forked child (LocalExecutor, task runner) must not reuse its parent's connections."""
         if os.getpid() != self._pid:
             self._pid = os.getpid()
+            if self.is_sqlite:  # a thread of the parent may have held it at fork time
+                self._write_gate = threading.RLock()
             for engine in {self._read_engine, self._write_engine}:
                 engine.dispose(close=False)
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         self._check_fork()
-        with self._write_engine.begin() as conn:
+        with self._write_gate, self._write_engine.begin() as conn:
             yield conn
 
     @contextmanager
