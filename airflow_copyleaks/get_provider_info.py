@@ -35,7 +35,8 @@ def _connection_fields() -> dict[str, Any]:
         },
         "requests_per_second": {
             "label": "Requests per second",
-            "description": "Client-side rate limit for one process (Copyleaks allows 10/s per account).",
+            "description": "The account's request rate, kept by every process together through the ScanStore "
+            "(Copyleaks allows 10/s per account; [copyleaks] shared_rate_limit = False limits each process alone).",
             "schema": {"type": ["number", "null"], "default": 10},
         },
         "timeout_seconds": {
