@@ -190,7 +190,12 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         # Links and downstream tasks need the ids even while the task is deferred.
         ti.xcom_push(key="scan_ids", value=scan_ids)
         if retryable:
-            raise AirflowException(f"Copyleaks could not take {len(retryable)} item(s) for now: {retryable[:5]}")
+            # Name what Copyleaks said for each item, so the log of the failed try explains the retry.
+            raise AirflowException(
+                f"Copyleaks could not take {len(retryable)} item(s) for now; the next try sends them "
+                "again with the same scan ids: "
+                + "; ".join(f"{key} (scan {items[key].get('scan_id')}): {items[key]['error']}" for key in retryable[:5])
+            )
         if not self.wait_for_completion or not scan_ids:
             return self._result(items, None, wanted)
         scans, pending = self._stored_state(scan_ids, wanted)

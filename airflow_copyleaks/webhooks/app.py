@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from airflow_copyleaks import config
 from airflow_copyleaks.webhooks.artifacts import ArtifactWriter
@@ -40,6 +41,16 @@ ARTIFACT_ROUTES = {
 }
 MAX_ID_LENGTH = 64  # the store's id columns; Copyleaks' own limit is 36
 RESULT_LIST_KEYS = ("internet", "database", "batch", "repositories")
+
+
+class _AnyIdConvertor(PathConvertor):
+    """``:path`` across newlines too. Ids are documented as any string, and an id the provider
+    never issued must meet the credential check (401) rather than match no route (404)."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("anyid", _AnyIdConvertor())
 
 
 class Stored(BaseModel):
@@ -164,7 +175,7 @@ def create_app(
     router = APIRouter()
 
     @router.post(
-        "/status/{status}/{scan_id:path}",
+        "/status/{status}/{scan_id:anyid}",
         response_model=Stored,
         responses=_errors(400, 401, 404, 413, 422, 503),
         openapi_extra=_json_body("A Copyleaks status webhook (completed, error, creditsChecked or indexed)"),
@@ -182,7 +193,7 @@ def create_app(
         return Stored(stored=new)
 
     @router.post(
-        "/new-result/{scan_id:path}",
+        "/new-result/{scan_id:anyid}",
         response_model=Stored,
         responses=_errors(400, 401, 413, 422, 503),
         openapi_extra=_json_body("A result found while the scan is still running"),
@@ -243,22 +254,24 @@ def create_app(
                 openapi_extra=extra,
             )
 
+    def artifact_endpoint(kind: str) -> Callable[..., Awaitable[Stored]]:
+        # The kind is bound by this closure, not by a default argument: FastAPI would publish a
+        # defaulted parameter as a query parameter that any caller could set.
+        async def export_artifact(export_id: str, request: Request, token: TokenHeader = None) -> Stored:
+            return await store_artifact(export_id, kind, None, request, token)
+
+        return export_artifact
+
     for path, kind in ARTIFACT_ROUTES.items():
-
-        async def export_artifact(
-            export_id: str, request: Request, token: TokenHeader = None, _kind: str = kind
-        ) -> Stored:
-            return await store_artifact(export_id, _kind, None, request, token)
-
         add_artifact_route(
-            f"/export/{{export_id:path}}/{path}",
+            f"/export/{{export_id:anyid}}/{path}",
             f"export_{kind}",
             f"Exported {path.replace('-', ' ')}",
-            export_artifact,
+            artifact_endpoint(kind),
         )
 
     @router.post(
-        "/export/{export_id:path}/completed",
+        "/export/{export_id:anyid}/completed",
         response_model=Stored,
         responses=_errors(400, 401, 413, 422, 503),
         openapi_extra=_json_body("Copyleaks' export-completed webhook: which tasks were healthy"),
@@ -276,13 +289,13 @@ def create_app(
     async def export_result(export_id: str, result_id: str, request: Request, token: TokenHeader = None) -> Stored:
         return await store_artifact(export_id, "result", result_id, request, token)
 
-    # Registered after the fixed suffixes: with ``:path`` ids, an export id that contains
+    # Registered after the fixed suffixes: with greedy ids, an export id that contains
     # "/results/" must still reach /pdf-report, /completed, ... rather than this route.
     add_artifact_route(
-        "/export/{export_id:path}/results/{result_id:path}", "export_result", "One exported result", export_result
+        "/export/{export_id:anyid}/results/{result_id:anyid}", "export_result", "One exported result", export_result
     )
 
-    @router.post("/delete/{request_id:path}/completed", response_model=Stored, responses=_errors(401, 413, 422, 503))
+    @router.post("/delete/{request_id:anyid}/completed", response_model=Stored, responses=_errors(401, 413, 422, 503))
     async def delete_completed(request_id: str, request: Request, token: TokenHeader = None) -> Stored:
         """Copyleaks finished deleting scans (the request has no body)."""
         authenticate("delete", request_id, token)
