@@ -74,6 +74,20 @@ def test_expire_tokens_and_short_lifetime(emu: EmulatorClient) -> None:
     assert requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 401
 
 
+def test_expire_tokens_fault_expires_every_token_as_the_call_arrives(emu: EmulatorClient) -> None:
+    token = emu.login()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{emu.url}/v3/scans/credits"
+    emu.add_fault("/v3/scans/credits", kind="expire_tokens", method="GET")
+    codes = [requests.get(url, headers=headers, timeout=5).status_code for _ in range(2)]
+    assert codes == [401, 401]  # the token is gone for good, not only for the faulted call
+    fresh = {"Authorization": f"Bearer {emu.login()}"}
+    assert requests.get(url, headers=fresh, timeout=5).status_code == 200  # the fault was used up
+    assert [c["status"] for c in emu.calls() if c["path"] == "/v3/scans/credits"] == [401, 401, 200]
+    with pytest.raises(requests.HTTPError):
+        emu.add_fault("/v3/scans/credits", kind="expire_everything")
+
+
 def test_rate_limit_per_account(emu: EmulatorClient) -> None:
     emu.set_config(requests_per_second=10)
     headers = {"Authorization": f"Bearer {emu.login()}"}

@@ -6,7 +6,9 @@ that writes a real SQLite ScanStore, which the real trigger reads. Each case che
 document was sent until Copyleaks took it, paid for exactly once, that the task deferred with every
 scan id, and that every scan is ``completed`` in the store at the end. A last case makes one fault
 outlast the hook's retry budget: that item is reported, not paid for, and the task's next try
-submits it with the same id while paying nothing twice.
+submits it with the same id while paying nothing twice. Two more cases let the token run out
+mid-batch: Copyleaks refusing it (one 401, one more login) and its lifetime ending (renewed before
+Copyleaks would refuse it).
 
 Retry waits are kept short with the connection's own knobs (``retry_base_seconds``,
 ``retry_jitter_seconds``, ``maintenance_wait_seconds``, ``max_retries``); the provider is not patched.
@@ -90,6 +92,20 @@ def receiver_store(store_file: str, tmp_path: Path) -> Iterator[tuple[str, ScanS
         yield url, store
 
 
+def emulator_connection(emulator: Any, webhook_base_url: str, **extra: Any) -> str:
+    return connection_json(
+        emulator.url,
+        emulator.email,
+        emulator.api_key,
+        webhook_base_url=webhook_base_url,
+        max_retries=MAX_RETRIES,
+        retry_base_seconds=0.01,
+        retry_jitter_seconds=0.01,
+        maintenance_wait_seconds=0.05,  # Copyleaks asks for a full minute; the knob makes it short here
+        **extra,
+    )
+
+
 @pytest.fixture
 def store(
     copyleaks_emulator: Any, receiver_store: tuple[str, ScanStore], monkeypatch: pytest.MonkeyPatch
@@ -98,17 +114,7 @@ def store(
     from airflow_copyleaks.hooks.token_cache import TokenCache
 
     url, scan_store = receiver_store
-    value = connection_json(
-        copyleaks_emulator.url,
-        copyleaks_emulator.email,
-        copyleaks_emulator.api_key,
-        webhook_base_url=url,
-        max_retries=MAX_RETRIES,
-        retry_base_seconds=0.01,
-        retry_jitter_seconds=0.01,
-        maintenance_wait_seconds=0.05,  # Copyleaks asks for a full minute; the knob makes it short here
-    )
-    monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", value)
+    monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", emulator_connection(copyleaks_emulator, url))
     TokenCache.clear_memory()
     # Long enough that the last scans are still running when the batch ends: the task must defer.
     copyleaks_emulator.set_config(scan_duration_seconds=1.0)
@@ -318,3 +324,54 @@ def test_failure_past_the_retry_budget_names_the_scan_id_and_the_status(
     message = str(failed.value)
     assert "doc-01" in message and stuck_id in message and "503" in message, message
     assert "doc-00" not in message and "doc-02" not in message, message
+
+
+def run_batch_to_completion(store_file: str, docs: list[dict[str, str]]) -> dict[str, Any]:
+    """Submit, defer, run the real trigger to its event and resume: the task's successful result."""
+    op = submit_op(store_file, docs)
+    ctx = context_for(op)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(ctx)
+    result = resume(op, ctx, deferred.value)
+    assert result["status"] == "success" and result["errors"] == {}, result["errors"]
+    return result
+
+
+def test_token_expiring_mid_batch_costs_one_more_login_and_nothing_twice(
+    store: ScanStore, store_file: str, copyleaks_emulator: Any
+) -> None:
+    docs = documents()
+    scan_ids = [scan_id_of(d["key"]) for d in docs]
+    # Copyleaks stops accepting the token just as document 10 is sent.
+    copyleaks_emulator.add_fault(path_prefix=SUBMIT + scan_ids[10], kind="expire_tokens", method="PUT")
+
+    result = run_batch_to_completion(store_file, docs)
+
+    assert {e["submission"] for e in result["items"].values()} == {"submitted"}
+    statuses = submit_statuses(copyleaks_emulator)
+    assert statuses[scan_ids[10]] == [401, 201]
+    assert all(statuses[sid] == [201] for n, sid in enumerate(scan_ids) if n != 10)
+    assert copyleaks_emulator.stats()["logins"] == 2  # the 401 dropped the token; one login replaced it
+    assert_paid_once(copyleaks_emulator, scan_ids)
+
+
+def test_token_lifetime_ending_mid_batch_is_renewed_before_copyleaks_refuses_it(
+    store: ScanStore,
+    store_file: str,
+    copyleaks_emulator: Any,
+    receiver_store: tuple[str, ScanStore],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Tokens live 2 s and the client keeps to 10 requests/s (bursts of one), so 24 submits (2.3 s
+    # at least) outlive the first token; the hook renews in the last quarter of a token's life.
+    copyleaks_emulator.set_config(token_lifetime_seconds=2.0)
+    docs = documents()
+    scan_ids = [scan_id_of(d["key"]) for d in docs]
+    conn = emulator_connection(copyleaks_emulator, receiver_store[0], requests_per_second=10)
+    monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", conn)
+    result = run_batch_to_completion(store_file, docs)
+
+    assert {e["submission"] for e in result["items"].values()} == {"submitted"}
+    assert not [c for c in copyleaks_emulator.calls() if c["status"] == 401], "a token was used after it expired"
+    assert copyleaks_emulator.stats()["logins"] >= 2
+    assert_paid_once(copyleaks_emulator, scan_ids)

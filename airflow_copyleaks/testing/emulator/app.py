@@ -27,7 +27,7 @@ from .export import ExportEngine
 from .extraction import CODE_TYPES, OCR_TYPES, SUPPORTED_TEXTUAL
 from .scans import OCR_LANGUAGES, ScanEngine
 from .scoring import Document
-from .state import EmulatorState, Fault, WebhookFault
+from .state import FAULT_KINDS, EmulatorState, Fault, WebhookFault
 from .sync import SyncChecks
 from .validation import error_body, lower_keys, problem_401
 from .webhooks import Dispatcher
@@ -80,6 +80,10 @@ class EmulatorMiddleware:
         method: str = scope["method"]
         path: str = scope["path"]
         fault = self.state.take_fault(method, path)
+        if fault is not None and fault.kind == "expire_tokens":
+            # The token runs out just as this call arrives: it goes on and meets the usual 401.
+            auth.expire_all(self.state)
+            fault = None
         if fault is not None:
             if fault.kind == "reset_connection" and self._reset(send):
                 self.state.record_call(method, path, 0, None)
@@ -415,8 +419,8 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
     async def add_fault(request: Request) -> Response:
         raw = json.loads(await request.body() or b"{}")
         kind = raw.get("kind") or "status"
-        if kind not in ("status", "reset_connection"):
-            return _json(400, {"error": "kind must be 'status' or 'reset_connection'"})
+        if kind not in FAULT_KINDS:
+            return _json(400, {"error": f"kind must be one of {', '.join(FAULT_KINDS)}"})
         fault = Fault(path_prefix=str(raw.get("path_prefix") or "/"), method=raw.get("method"),
                       status=int(raw.get("status") or 503), remaining=int(raw.get("count", 1)), kind=kind)
         with state.lock:

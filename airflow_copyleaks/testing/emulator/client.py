@@ -54,8 +54,9 @@ class EmulatorClient:
     # ---- faults ---------------------------------------------------------------------------
     def add_fault(self, path_prefix: str, status: int = 503, count: int = 1, method: str | None = None,
                   kind: str = "status") -> None:
-        """The next ``count`` calls under ``path_prefix`` answer ``status`` (or, with
-        ``kind="reset_connection"``, lose their connection) before any other processing."""
+        """The next ``count`` calls under ``path_prefix`` answer ``status`` before any other
+        processing; with ``kind="reset_connection"`` they lose their connection instead, and with
+        ``kind="expire_tokens"`` every token expires just as such a call arrives (it then gets 401)."""
         self._call("POST", "faults", json={"path_prefix": path_prefix, "method": method, "status": status,
                                            "count": count, "kind": kind})
 

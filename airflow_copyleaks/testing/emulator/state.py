@@ -76,13 +76,18 @@ class Scan:
         }
 
 
+# status: answer that status; reset_connection: drop the connection unanswered; expire_tokens:
+# every token expires as the call arrives, which then goes on (and gets 401).
+FAULT_KINDS = ("status", "reset_connection", "expire_tokens")
+
+
 @dataclass
 class Fault:
     path_prefix: str
     method: str | None
     status: int
     remaining: int
-    kind: str = "status"  # status | reset_connection
+    kind: str = "status"  # one of FAULT_KINDS
 
 
 @dataclass
