@@ -386,3 +386,39 @@ def test_over_real_http_refusals_read_no_body(http_receiver: str, store: ScanSto
     status, took = _raw_request(http_receiver, head.format(header=TOKEN_HEADER, token="forged", length=5000))
     assert status == 401 and took < 2
     assert store.count_events() == 0
+
+
+def test_truncated_deliveries_store_nothing(http_receiver: str, store: ScanStore) -> None:
+    """A body cut short, in its content or in transit, leaves no event; the full one is stored."""
+    import socket
+
+    token = webhook_token(SECRET, "scan", "s1")
+    whole = json.dumps(COMPLETED).encode()
+    cut = whole[: len(whole) // 2]
+    head = (
+        f"POST /status/completed/s1 HTTP/1.1\r\nHost: x\r\n{TOKEN_HEADER}: {token}\r\n"
+        "Content-Type: application/json\r\n"
+    )
+
+    # Cut in its content: the length is honest, the JSON is not whole.
+    status, _ = _raw_request(http_receiver, head + f"Content-Length: {len(cut)}\r\n\r\n" + cut.decode())
+    assert status == 400
+
+    # Cut in transit: the sender promises the whole body, sends half and hangs up.
+    host, port = http_receiver.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall((head + f"Content-Length: {len(whole)}\r\n\r\n").encode() + cut)
+        conn.shutdown(socket.SHUT_WR)
+        answer = conn.recv(4096)
+    assert not answer.startswith(b"HTTP/1.1 2"), answer  # never "stored" for half a body
+    assert store.count_events() == 0
+
+    # Copyleaks delivers again, whole this time.
+    response = requests.post(
+        f"{http_receiver}/status/completed/s1",
+        data=whole,
+        headers={TOKEN_HEADER: token, "Content-Type": "application/json"},
+        timeout=5,
+    )
+    assert response.status_code == 200 and response.json() == {"stored": True}
+    assert store.count_events() == 1
