@@ -6,7 +6,9 @@ SQLite ScanStore, as one triggerer holds N deferred tasks. Side by side, a naive
 reads its own scan once per poll (below, a dozen lines) runs the same waits. For each we measure,
 while everyone waits: CPU share of one core, RSS, store queries per second; then webhooks are
 recorded in the store from another thread (``record_event``, what the receiver does), spread
-evenly over a few poll intervals, and we time each one's delay until its trigger yields.
+evenly over a few poll intervals, and we time each one's delay until its trigger yields. Each
+(trigger, size) pair runs in a fresh process: memory freed by one run would otherwise be reused
+by the next and hide its growth.
 
     python -m benchmarks.waiting_at_scale [--sizes 1000 5000] [--poll 1.0] [--quick]
 """
@@ -17,7 +19,9 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import (
+    ROOT,
     completed_payload,
     fmt,
     percentile,
@@ -89,7 +94,10 @@ async def measure(kind: str, n: int, poll: float, idle_seconds: float, completio
     tasks = [asyncio.create_task(wait(t)) for t in triggers]
     # Startup: ours subscribes and reads each trigger's scans once; give both a few polls to settle.
     if kind == "ours":
+        settle_by = time.perf_counter() + 300
         while store.query_count - q0 < n:
+            if time.perf_counter() > settle_by:
+                raise RuntimeError(f"{n} triggers made {store.query_count - q0} startup queries in 300 s")
             await asyncio.sleep(0.05)
     await asyncio.sleep(2 * poll)
     startup_seconds = time.perf_counter() - started
@@ -166,13 +174,14 @@ def rows(results: list[dict[str, Any]], sizes: list[int]) -> list[dict[str, Any]
     return table
 
 
-async def run_all(sizes: list[int], poll: float, idle: float, completions: int, home: Path) -> list[dict[str, Any]]:
-    results = []
-    for n in sizes:
-        for kind in ("ours", "naive"):
-            print(f"{kind}: {n} waiting scans ...", flush=True)
-            results.append(await measure(kind, n, poll, idle, completions, home))
-    return results
+def measure_in_fresh_process(kind: str, n: int, args: argparse.Namespace, home: Path) -> dict[str, Any]:
+    out = home / f"result-{kind}-{n}.json"
+    cmd = [sys.executable, "-m", "benchmarks.waiting_at_scale", "--one", kind, str(n), "--out", str(out),
+           "--poll", str(args.poll), "--idle", str(args.idle), "--completions", str(args.completions)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    subprocess.run(cmd, env=env, cwd=ROOT, check=True, timeout=1200)
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,11 +192,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=10.0, help="seconds measured while everyone waits")
     parser.add_argument("--completions", type=int, default=200, help="webhooks recorded per size")
     parser.add_argument("--quick", action="store_true", help="200 and 1,000 scans, short windows")
+    parser.add_argument("--one", nargs=2, metavar=("TRIGGER", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.one:
+        kind, n = args.one[0], int(args.one[1])
+        home = prepare_environment()
+        result = asyncio.run(measure(kind, n, args.poll, args.idle, args.completions, home))
+        args.out.write_text(json.dumps(result))
+        return 0
     if args.quick:
         args.sizes, args.idle, args.completions = [200, 1000], 3.0, 50
     home = prepare_environment()
-    results = asyncio.run(run_all(args.sizes, args.poll, args.idle, args.completions, home))
+    results = []
+    for n in args.sizes:
+        for kind in ("ours", "naive"):
+            print(f"{kind}: {n} waiting scans ...", flush=True)
+            results.append(measure_in_fresh_process(kind, n, args, home))
     table = rows(results, args.sizes)
     print_table(
         f"Scans waiting in one triggerer process (poll {args.poll:g} s)", table, "ours (shared watcher)", "naive"

@@ -19,7 +19,7 @@ from publishing.source import FolderSource  # noqa: E402
 
 @pytest.fixture(scope="module")
 def dagbag() -> object:
-    from airflow.models.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(str(DAGS))
 
