@@ -28,7 +28,7 @@ import pytest
 
 from airflow_copyleaks.store import ScanStore
 from airflow_copyleaks.testing.postgres import TemporaryPostgres
-from tests.fixtures import WEBHOOK_SECRET, connection_json, context_for
+from tests.fixtures import WEBHOOK_SECRET, connection_json, context_for, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = (
@@ -47,17 +47,6 @@ def document(n: int) -> dict[str, str]:
 def task_context(op: Any, **ti_fields: Any) -> Any:
     """``tests.fixtures.context_for``, typed loosely: operators annotate a full Airflow Context."""
     return context_for(op, **ti_fields)
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 @contextmanager

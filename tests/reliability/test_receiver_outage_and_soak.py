@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import resource
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ from airflow_copyleaks.testing.serving import serve_in_thread
 from airflow_copyleaks.webhooks import urls
 from airflow_copyleaks.webhooks.app import create_app
 from airflow_copyleaks.webhooks.auth import TOKEN_HEADER, webhook_token
-from tests.fixtures import WEBHOOK_SECRET
+from tests.fixtures import WEBHOOK_SECRET, wait_until
 
 SOAK_DELIVERIES = 20_000
 TEXT = (
@@ -32,16 +31,6 @@ def receiver_on(port: int, store: ScanStore, artifacts: Path) -> Iterator[None]:
     app = create_app(store=store, secret=WEBHOOK_SECRET, artifacts_url=artifacts.as_uri())
     with serve_in_thread(app, port=port):
         yield
-
-
-def wait_until(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_receiver_down_while_copyleaks_delivers(

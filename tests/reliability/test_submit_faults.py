@@ -17,7 +17,6 @@ Retry waits are kept short with the connection's own knobs (``retry_base_seconds
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from airflow_copyleaks import ids
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
 from airflow_copyleaks.store import ScanStore
 from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
-from tests.fixtures import WEBHOOK_SECRET, FakeTaskInstance, connection_json, context_for
+from tests.fixtures import WEBHOOK_SECRET, FakeTaskInstance, connection_json, context_for, wait_until
 
 DOCS = 24
 MAX_RETRIES = 5  # the hook makes 1 + MAX_RETRIES attempts per request
@@ -158,17 +157,6 @@ def submit_statuses(emulator: Any) -> dict[str, list[int]]:
         if call["method"] == "PUT" and call["path"].startswith(SUBMIT):
             out.setdefault(call["path"][len(SUBMIT) :], []).append(call["status"])
     return out
-
-
-def wait_until(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def assert_paid_once(emulator: Any, scan_ids: list[str]) -> None:
