@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from airflow_copyleaks.masking import mask
 
 SECTION = "copyleaks"
 
@@ -86,8 +89,15 @@ def get_setting(name: str) -> str:
         return setting.default
 
 
+def as_bool(value: Any) -> bool:
+    """A switch from a setting, a connection extra or a rendered template ("False" is false)."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
 def get_bool(name: str) -> bool:
-    return get_setting(name).strip().lower() in {"1", "true", "yes", "on"}
+    return as_bool(get_setting(name))
 
 
 def get_float(name: str) -> float:
@@ -96,6 +106,13 @@ def get_float(name: str) -> float:
 
 def store_url() -> str:
     return get_setting("store_url") or f"sqlite:///{airflow_home() / 'copyleaks.db'}"
+
+
+def webhook_secret() -> str:
+    """The secret the per-scan webhook credentials derive from ("" when unset), masked in logs."""
+    secret = get_setting("webhook_secret")
+    mask(secret)
+    return secret
 
 
 def artifacts_url() -> str:

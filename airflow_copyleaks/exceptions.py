@@ -100,8 +100,12 @@ class CopyleaksConnectionError(CopyleaksError):
     retryable = True
 
 
-class CopyleaksScanFailed(CopyleaksError):
-    """A scan ended with Copyleaks' ``error`` webhook."""
+class CopyleaksScanFailed(CopyleaksError, AirflowFailException):
+    """A scan ended with Copyleaks' ``error`` webhook.
+
+    Retrying the task would change nothing (the scan id is spent and its error is stored), so it
+    fails without retrying; ``force_new_scan`` in a new run scans again.
+    """
 
     def __init__(self, scan_id: str, code: int | str | None, message: str) -> None:
         self.scan_id = scan_id

@@ -50,6 +50,13 @@ def scan_id_for_content(
     return derive_id("content", namespace, document_key, content_sha256, nonce, prefix=prefix)
 
 
+def force_nonce(run_id: str) -> str:
+    """The nonce of a deliberate rescan (``force_new_scan``): new ids once per DAG run and the
+    same on every try of it, so a retry after a partial failure does not pay again for what the
+    forced try already sent."""
+    return f"force-{run_id}"
+
+
 def content_sha256(data: bytes | str) -> str:
     raw = data.encode() if isinstance(data, str) else data
     return hashlib.sha256(raw).hexdigest()

@@ -46,7 +46,7 @@ def receiver_apps() -> list[dict[str, Any]]:
     try:
         from airflow_copyleaks import config
 
-        if not config.get_setting("webhook_secret") and not config.get_bool("allow_unauthenticated_webhooks"):
+        if not config.webhook_secret() and not config.get_bool("allow_unauthenticated_webhooks"):
             log.warning(
                 "Copyleaks webhook receiver NOT mounted on the api-server: [copyleaks] webhook_secret is not set "
                 "(AIRFLOW__COPYLEAKS__WEBHOOK_SECRET). Set it so that Copyleaks' deliveries can be verified."

@@ -28,6 +28,7 @@ from airflow_copyleaks.exceptions import (
     CopyleaksAuthError,
     CopyleaksConflictError,
     CopyleaksConnectionError,
+    CopyleaksError,
     CopyleaksNotFoundError,
     CopyleaksPaymentError,
     CopyleaksRateLimitError,
@@ -36,6 +37,7 @@ from airflow_copyleaks.exceptions import (
 )
 from airflow_copyleaks.hooks.rate_limit import RateLimiter, SharedRateLimiter
 from airflow_copyleaks.hooks.token_cache import Token, TokenCache, parse_copyleaks_time
+from airflow_copyleaks.masking import mask
 
 DEFAULT_API_URL = "https://api.copyleaks.com"
 DEFAULT_IDENTITY_URL = "https://id.copyleaks.com"
@@ -104,6 +106,7 @@ class CopyleaksHook(BaseHook):
         self._settings: _Settings | None = None
         self._token_cache: TokenCache | None = None
         self._limiter: RateLimiter | SharedRateLimiter | None = None
+        self._masked_token: str | None = None
         self._local = threading.local()
         self.stats = {"requests": 0, "retries": 0, "rate_limited": 0, "logins": 0}
         self._stats_lock = threading.Lock()
@@ -116,7 +119,7 @@ class CopyleaksHook(BaseHook):
         """A hook for a connection already read (e.g. on the triggerer's async path)."""
         hook = cls(conn.conn_id or cls.default_conn_name, store=store)
         hook._settings = _Settings.from_connection(conn, None)
-        _mask(hook._settings.api_key)
+        mask(hook._settings.api_key)
         return hook
 
     @classmethod
@@ -131,7 +134,7 @@ class CopyleaksHook(BaseHook):
             if self._settings is None:
                 conn = self.get_connection(self.copyleaks_conn_id)
                 self._settings = _Settings.from_connection(conn, self._retry_override)
-                _mask(self._settings.api_key)
+                mask(self._settings.api_key)
             return self._settings
 
     @property
@@ -198,7 +201,12 @@ class CopyleaksHook(BaseHook):
             return self._limiter
 
     def get_token(self) -> Token:
-        return self.token_cache.get(self._login)
+        token = self.token_cache.get(self._login)
+        if token.access_token != self._masked_token:
+            # Most processes read the token from the shared cache without logging in: mask it here.
+            mask(token.access_token)
+            self._masked_token = token.access_token
+        return token
 
     def _login(self) -> Token:
         s = self.settings
@@ -211,7 +219,7 @@ class CopyleaksHook(BaseHook):
         )
         if not isinstance(body, dict) or "access_token" not in body:
             raise CopyleaksApiError(200, "login answered without an access_token", endpoint="login")
-        _mask(body["access_token"])
+        mask(body["access_token"])
         self._count("logins")
         self.log.info("Logged in to Copyleaks as %s", s.email)
         expires = parse_copyleaks_time(body[".expires"])
@@ -300,10 +308,20 @@ class CopyleaksHook(BaseHook):
                     params=params,
                     headers=headers,
                     timeout=(min(10.0, s.timeout_seconds), s.timeout_seconds),
+                    # A redirect would carry the login body (the API key) to another location.
+                    allow_redirects=False,
                 )
-            except (requests.ConnectionError, requests.Timeout) as err:
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
                 failure = CopyleaksConnectionError(f"{endpoint}: {type(err).__name__}: {_strip_secrets(err)}")
+            except requests.RequestException as err:
+                # A request that cannot be made (a bad URL or header): its message may quote a
+                # header value, so only its kind is told. Not transient: no retry.
+                raise CopyleaksError(f"{endpoint}: the request could not be made ({type(err).__name__})") from None
             else:
+                if 300 <= response.status_code < 400:
+                    raise CopyleaksApiError(
+                        response.status_code, "answered with a redirect, which is not followed", endpoint=endpoint
+                    )
                 if response.ok:
                     return _decode(response, raw)
                 status = response.status_code
@@ -631,27 +649,12 @@ class _Settings:
             identity_url=str(
                 extra.get("identity_base_url") or extra.get("api_base_url") or DEFAULT_IDENTITY_URL
             ).rstrip("/"),
-            sandbox=_as_bool(extra.get("sandbox", True)),
+            sandbox=config.as_bool(extra.get("sandbox", True)),
             webhook_base_url=(str(extra["webhook_base_url"]).rstrip("/") if extra.get("webhook_base_url") else None),
             requests_per_second=float(extra.get("requests_per_second", 10)),
             timeout_seconds=float(extra.get("timeout_seconds", 60)),
             retry_policy=policy,
         )
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return bool(value)
-
-
-def _mask(secret: str) -> None:
-    try:
-        from airflow.sdk.log import mask_secret
-
-        mask_secret(secret)
-    except Exception:  # masking is best effort outside a configured Airflow
-        pass
 
 
 def _quote(ident: str) -> str:

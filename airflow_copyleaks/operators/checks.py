@@ -17,14 +17,13 @@ answers 409 and the earlier result is read back from the ScanStore instead of pa
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from airflow_copyleaks import ids
+from airflow_copyleaks import config, ids
 from airflow_copyleaks import validation as v
 from airflow_copyleaks.exceptions import (
     CopyleaksConflictError,
@@ -83,7 +82,8 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator, Generic[ItemT])
     :param scan_id_mode: ``task`` (default): ids from dag, task, run, map index and item key, so a
         retry or clear of this task instance pays nothing twice. ``content``: ids from the content
         and the check's options, so any run over unchanged content reuses the earlier result.
-    :param force_new_scan: Use fresh ids: check again and pay again (deliberate rechecks).
+    :param force_new_scan: Check again and pay again (deliberate rechecks): new ids once per DAG
+        run, reused by its retries so that a retry does not pay again for what was checked.
     :param max_workers: Threads for a batch (default: twice the connection's requests_per_second).
     :param max_details: Cap of detail entries (spans, matches) per item in the report.
     """
@@ -154,13 +154,12 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator, Generic[ItemT])
     def _sandbox_override(self) -> bool | None:
         if self.sandbox is None or self.sandbox == "":
             return None
-        if isinstance(self.sandbox, str):
-            return self.sandbox.strip().lower() in {"1", "true", "yes", "on"}
-        return bool(self.sandbox)
+        return config.as_bool(self.sandbox)
 
-    def _scan_id(self, ti: Any, key: str, prepared: _Prepared, nonce: str) -> str:
+    def _scan_id(self, ti: Any, key: str, prepared: _Prepared, nonce: str, sandbox: bool) -> str:
         if self.scan_id_mode == "content":
-            namespace = f"{self.kind}|{self.options_fingerprint()}"
+            # Sandbox answers are mock results: they must never stand in for a real check.
+            namespace = f"{self.kind}|sandbox={sandbox}|{self.options_fingerprint()}"
             return ids.scan_id_for_content(namespace, key, prepared.content_sha256, nonce=nonce, prefix=self.id_prefix)
         map_index = getattr(ti, "map_index", -1)
         return ids.scan_id_for_task(
@@ -186,8 +185,7 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator, Generic[ItemT])
         items = self.collect_items()
         ti = context["ti"]
         sandbox = self._sandbox_override()
-        force = self.force_new_scan is True or str(self.force_new_scan).strip().lower() in {"1", "true", "yes", "on"}
-        nonce = f"force-{uuid.uuid4().hex}" if force else ""
+        nonce = ids.force_nonce(ti.run_id) if config.as_bool(self.force_new_scan) else ""
         hook = self.hook
 
         def check(item: ItemT) -> ItemOutcome:
@@ -225,7 +223,7 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator, Generic[ItemT])
 
     def _check_one(self, hook: CopyleaksHook, ti: Any, item: ItemT, sandbox: bool | None, nonce: str) -> ItemOutcome:
         prepared = self.prepare(item)
-        scan_id = self._scan_id(ti, item.key, prepared, nonce)
+        scan_id = self._scan_id(ti, item.key, prepared, nonce, hook.sandbox if sandbox is None else sandbox)
         try:
             summary = self.call(hook, scan_id, prepared, sandbox)
         except CopyleaksConflictError:

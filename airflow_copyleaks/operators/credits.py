@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from airflow_copyleaks.exceptions import CopyleaksValidationError
+from airflow_copyleaks.operators.policy import as_number
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
 from airflow_copyleaks.triggers import records
 
@@ -40,8 +41,11 @@ class CopyleaksCheckCreditsOperator(CopyleaksSubmitOperator):
         on_budget_exceeded: str = "fail",
         **kwargs: Any,
     ) -> None:
-        kwargs["action"] = "check-credits"
-        kwargs["wait_for_completion"] = True  # the credits arrive with the creditsChecked webhook
+        # Fixed by what this operator is: a price check, whose credits arrive by webhook.
+        for name, fixed in (("action", "check-credits"), ("wait_for_completion", True)):
+            if kwargs.get(name, fixed) != fixed:
+                raise TypeError(f"{type(self).__name__} always runs with {name}={fixed!r}; leave {name} out")
+            kwargs[name] = fixed
         super().__init__(**kwargs)
         self.credit_budget = credit_budget
         self.on_budget_exceeded = on_budget_exceeded
@@ -51,24 +55,32 @@ class CopyleaksCheckCreditsOperator(CopyleaksSubmitOperator):
             raise CopyleaksValidationError(
                 "on_budget_exceeded", f"is {self.on_budget_exceeded!r}", limit=", ".join(BUDGET_ACTIONS)
             )
-        return self._with_credits(super().execute(context))
+        self._budget()  # a bad budget fails before anything is submitted
+        return self._with_credits(context, super().execute(context))
 
     def execute_complete(self, context: Context, event: Any = None, items: dict[str, Any] | None = None) -> Any:
-        return self._with_credits(super().execute_complete(context, event=event, items=items))
+        return self._with_credits(context, super().execute_complete(context, event=event, items=items))
 
-    def _with_credits(self, result: dict[str, Any]) -> dict[str, Any]:
+    def _with_credits(self, context: Context, result: dict[str, Any]) -> dict[str, Any]:
         stored = records.get_scans(self.store, result["scan_ids"])
         credits = {sid: self._credits_of(sid, stored.get(sid)) for sid in result["scan_ids"]}
         total = sum(credits.values())
-        budget = None if self.credit_budget in (None, "") else float(self.credit_budget)  # type: ignore[arg-type]
+        budget = self._budget()
         result.update(credits=credits, total_credits=total, budget=budget)
         self.log.info("%d scan(s) would cost %s credit(s) (budget: %s)", len(credits), total, budget)
         if budget is not None and total > budget:
             message = f"the scans would cost {total} credits, over the budget of {budget:g}; nothing was started"
             if self.on_budget_exceeded == "skip":
+                if self.do_xcom_push:  # a skip returns nothing: keep the prices for whoever looks
+                    context["ti"].xcom_push(key="return_value", value=result)
                 raise AirflowSkipException(message)
             raise AirflowFailException(message)
         return result
+
+    def _budget(self) -> float | None:
+        if self.credit_budget is None or self.credit_budget == "":
+            return None
+        return as_number(self.credit_budget, "credit_budget")
 
     def _credits_of(self, scan_id: str, record: dict[str, Any] | None) -> int:
         value = ((record or {}).get("summary") or {}).get("credits")

@@ -9,7 +9,6 @@ re-triggering exports, which are limited to 10 per minute).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from airflow_copyleaks import config, ids
 from airflow_copyleaks.exceptions import CopyleaksConflictError, CopyleaksValidationError
 from airflow_copyleaks.links import LINK_XCOM_KEY, CopyleaksReportLink
 from airflow_copyleaks.operators.clients import CopyleaksClientMixin
-from airflow_copyleaks.operators.waiting import as_seconds, default_deferrable
+from airflow_copyleaks.operators.waiting import as_seconds, coerce_scan_ids, default_deferrable
 from airflow_copyleaks.triggers import records
 
 if TYPE_CHECKING:
@@ -62,7 +61,15 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
     Returns ``{"export_id", "scan_id", "artifacts": {...}, "tasks"}``.
     """
 
-    template_fields: Sequence[str] = ("scan_id", "results", "pdf_report", "crawled_version")
+    template_fields: Sequence[str] = (
+        "copyleaks_conn_id",
+        "scan_id",
+        "results",
+        "pdf_report",
+        "crawled_version",
+        "force_new_export",
+        "webhook_base_url",
+    )
     operator_extra_links = (CopyleaksReportLink(),)
     ui_color = "#c7e3f7"
 
@@ -101,7 +108,8 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
 
     def _export_id(self, ti: Any) -> str:
         map_index = getattr(ti, "map_index", -1)
-        nonce = uuid.uuid4().hex if self.force_new_export else ""
+        # A deliberate re-export: a new id once per DAG run, the same for the run's retries.
+        nonce = ids.force_nonce(ti.run_id) if config.as_bool(self.force_new_export) else ""
         return ids.derive_id("export", ti.dag_id, ti.task_id, ti.run_id, map_index, self.scan_id, nonce, prefix="ex")
 
     def execute(self, context: Context) -> Any:
@@ -112,9 +120,14 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
         completed = self.store.get_event_payload(scan_id, "completed")
         if completed is None:
             raise CopyleaksValidationError("scan_id", f"scan {scan_id!r} has no completed webhook in the store")
-        chosen = list(self.results) if self.results is not None else result_ids(completed)
+        chosen = (
+            coerce_scan_ids(self.results, "results", allow_empty=True)
+            if self.results is not None
+            else result_ids(completed)
+        )
+        pdf, crawled = config.as_bool(self.pdf_report), config.as_bool(self.crawled_version)
         base = self.webhook_base_url or self.hook.webhook_base_url
-        secret = config.get_setting("webhook_secret")
+        secret = config.webhook_secret()
         if not base or not secret:
             raise CopyleaksValidationError("webhook_base_url", "and [copyleaks] webhook_secret are both required")
         context["ti"].xcom_push(key="export_id", value=export_id)
@@ -126,12 +139,12 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
                 export_id,
                 secret,
                 result_ids=chosen,
-                pdf=bool(self.pdf_report),
-                crawled=bool(self.crawled_version),
+                pdf=pdf,
+                crawled=crawled,
                 max_retries=self.max_retries,
             )
             expected = [f"result:{rid}" for rid in chosen]
-            expected += (["pdf"] if self.pdf_report else []) + (["crawled"] if self.crawled_version else [])
+            expected += (["pdf"] if pdf else []) + (["crawled"] if crawled else [])
             ti = context["ti"]
             meta = {"dag_id": ti.dag_id, "task_id": ti.task_id, "run_id": ti.run_id}
             self.store.register_export(export_id, scan_id, expected=expected, meta=meta)
@@ -166,7 +179,7 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
                     "message": f"timed out waiting for export {export_id!r}",
                 }
                 break
-            time.sleep(poll)
+            time.sleep(max(0.0, min(poll, deadline - time.time())))
         return self._finish(context, event)
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:

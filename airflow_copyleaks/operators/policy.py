@@ -70,7 +70,7 @@ class Policy:
             raise CopyleaksValidationError(
                 "policy.on_hit", f"is {self.on_hit!r}", limit="one of " + ", ".join(ON_HIT_CHOICES)
             )
-        clean = {str(k): _as_number(v, f"policy.thresholds.{k}") for k, v in dict(self.thresholds).items()}
+        clean = {str(k): as_number(v, f"policy.thresholds.{k}") for k, v in dict(self.thresholds).items()}
         object.__setattr__(self, "thresholds", clean)
         object.__setattr__(self, "fail_on_error", _as_bool(self.fail_on_error, "policy.fail_on_error"))
 
@@ -155,7 +155,7 @@ def decide(policy: Policy, *, hits: int, errors: int) -> Action:
     return "report"
 
 
-def _as_number(value: Any, field_name: str) -> float:
+def as_number(value: Any, field_name: str) -> float:
     if isinstance(value, bool):
         raise CopyleaksValidationError(field_name, f"must be a number, got {value!r}")
     try:

@@ -256,8 +256,9 @@ class References:
 class ScanProperties:
     """``properties`` of a submit request, minus ``webhooks`` (filled in by the provider).
 
-    ``action`` and ``sandbox`` are usually set through the operator's own arguments; set here
-    they win. ``extra`` is merged into the wire object as is, for properties newer than this class.
+    ``action`` and ``sandbox`` are usually set through the operator's own arguments. A
+    ``sandbox`` set here wins; an ``action`` set here must agree with the operator's. ``extra``
+    is merged into the wire object as is, for properties newer than this class.
     """
 
     action: str | int | None = None  # scan / check-credits / index-only

@@ -15,7 +15,6 @@ from airflow.sdk.exceptions import AirflowException
 
 from airflow_copyleaks import validation as v
 from airflow_copyleaks.exceptions import CopyleaksValidationError
-from airflow_copyleaks.links import CopyleaksReportLink
 from airflow_copyleaks.operators.clients import CopyleaksClientMixin
 from airflow_copyleaks.operators.waiting import (
     ScanWaitMixin,
@@ -50,8 +49,7 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
     after a wait).
     """
 
-    template_fields: Sequence[str] = ("scan_ids", "error_handling")
-    operator_extra_links = (CopyleaksReportLink(),)
+    template_fields: Sequence[str] = ("copyleaks_conn_id", "scan_ids", "error_handling")
     ui_color = "#c7e3f7"
 
     def __init__(

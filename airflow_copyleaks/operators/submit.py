@@ -7,7 +7,7 @@ pays twice, and a scan the store already knows as finished is not waited for aga
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,6 @@ from airflow_copyleaks.exceptions import (
     CopyleaksError,
     CopyleaksValidationError,
 )
-from airflow_copyleaks.links import CopyleaksReportLink
 from airflow_copyleaks.operators.clients import CopyleaksClientMixin
 from airflow_copyleaks.operators.documents import Document, documents_from, load
 from airflow_copyleaks.operators.waiting import (
@@ -47,12 +46,15 @@ ACTIONS = {
     "index-only": ("index-only", "indexed"),
 }
 _ACTION_ALIASES = {"checkcredits": "check-credits", "index": "index-only", "indexonly": "index-only"}
+_ACTION_BY_CODE = {0: "scan", 1: "check-credits", 2: "index-only"}
 
 
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return bool(value)
+def content_namespace(dag_id: str, task_id: str, wire_properties: Mapping[str, Any]) -> str:
+    """What content-mode scan ids are derived within, besides the document: the task and every
+    scan setting (action, sandbox, properties), so that a result is only reused for the same
+    kind of scan (a sandbox result never stands in for a real one)."""
+    settings = json.dumps(wire_properties, sort_keys=True, default=str, separators=(",", ":"))
+    return f"{dag_id}|{task_id}|{ids.content_sha256(settings)}"
 
 
 class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
@@ -64,12 +66,14 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         others go on.
     :param properties: Scan properties: a :class:`ScanProperties` or a dict in wire form.
         ``webhooks`` is filled in by the provider.
-    :param action: ``scan``, ``check-credits`` or ``index-only``.
+    :param action: ``scan``, ``check-credits`` or ``index-only`` (an ``action`` in
+        ``properties`` must agree with it).
     :param sandbox: Override the connection's sandbox setting.
     :param ocr_language: Language of images submitted with ``ocr_path``.
     :param scan_id_mode: ``task`` (one scan per document per task instance) or ``content`` (one
         scan per document content: a new run over unchanged content reuses the scan).
-    :param force_new_scan: Deliberately scan again (new ids), paying again.
+    :param force_new_scan: Deliberately scan again, paying again: new ids once per DAG run
+        (retries of that run reuse them, so a retry never pays twice).
     :param wait_for_completion: Wait until the scans reach the action's final status.
     :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
     :param wait_timeout: Longest wait (seconds or timedelta); past it the task fails.
@@ -77,9 +81,17 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
     :param webhook_base_url: Override the connection's ``webhook_base_url``.
     """
 
-    template_fields: Sequence[str] = ("documents", "properties", "sandbox", "force_new_scan", "action")
+    template_fields: Sequence[str] = (
+        "copyleaks_conn_id",
+        "documents",
+        "properties",
+        "sandbox",
+        "force_new_scan",
+        "action",
+        "ocr_language",
+        "webhook_base_url",
+    )
     template_fields_renderers = {"documents": "json", "properties": "json"}
-    operator_extra_links = (CopyleaksReportLink(),)
     ui_color = "#c7e3f7"
 
     def __init__(
@@ -132,9 +144,9 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             raise CopyleaksValidationError("action", f"is {self.action!r}", limit=", ".join(ACTIONS))
         return ACTIONS[key]
 
-    def _scan_id(self, ti: Any, doc: Document, sha256: str, nonce: str) -> str:
+    def _scan_id(self, ti: Any, doc: Document, sha256: str, nonce: str, base_props: Mapping[str, Any]) -> str:
         if self.scan_id_mode == "content":
-            namespace = f"{ti.dag_id}|{ti.task_id}|{self._action()[0]}"
+            namespace = content_namespace(ti.dag_id, ti.task_id, base_props)
             return ids.scan_id_for_content(namespace, doc.key, sha256, nonce=nonce, prefix=self.id_prefix)
         if self.scan_id_mode != "task":
             raise CopyleaksValidationError("scan_id_mode", f"is {self.scan_id_mode!r}", limit="task or content")
@@ -157,7 +169,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             raise CopyleaksValidationError(
                 "webhook_base_url", "is not set: give the connection a webhook_base_url (the receiver's public URL)"
             )
-        secret = config.get_setting("webhook_secret")
+        secret = config.webhook_secret()
         if not secret:
             raise CopyleaksValidationError("[copyleaks] webhook_secret", "is not set: webhooks could not be verified")
         return dict(urls.status_webhook(base, scan_id, secret))
@@ -170,14 +182,15 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         if not docs:
             self.log.info("No documents: nothing to submit")
         ti = context["ti"]
-        nonce = f"force-{uuid.uuid4().hex}" if _truthy(self.force_new_scan) else ""
+        nonce = ids.force_nonce(ti.run_id) if config.as_bool(self.force_new_scan) else ""
         # Imported here: two dozen dataclasses cost ~0.15 s, paid at every DAG parse otherwise.
         from airflow_copyleaks.operators.properties import properties_to_wire
 
         base_props = properties_to_wire(self.properties)
-        base_props.setdefault("action", action)
+        self._check_properties_action(base_props, action)
+        base_props["action"] = action  # what is sent is what the task waits for
         if self.sandbox is not None and self.sandbox != "":
-            base_props["sandbox"] = _truthy(self.sandbox)
+            base_props["sandbox"] = config.as_bool(self.sandbox)
         else:
             base_props.setdefault("sandbox", self.hook.sandbox)
         items: dict[str, dict[str, Any]] = {}
@@ -216,6 +229,20 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         event = validate_scan_event(event, scan_ids)
         return self._result(items, event, self._action()[1])
 
+    def _check_properties_action(self, wire: Mapping[str, Any], action: str) -> None:
+        """An action in ``properties`` must agree with the operator's: the operator waits for its
+        own action's final status, and a scan sent where a price check was meant costs credits."""
+        if "action" not in wire:
+            return
+        given = wire["action"]
+        named = _ACTION_BY_CODE.get(given) if isinstance(given, int) else str(given).strip().lower()
+        if _ACTION_ALIASES.get(named or "", named) != action:
+            raise CopyleaksValidationError(
+                "properties.action",
+                f"is {given!r} but {type(self).__name__} runs action {action!r}; "
+                "set the action on the operator and leave it out of properties",
+            )
+
     def _stored_state(self, scan_ids: list[str], wanted: str) -> tuple[dict[str, Any], list[str]]:
         from airflow_copyleaks.operators.waiting import check_once
 
@@ -225,7 +252,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         entry: dict[str, Any] = {"key": doc.key, "kind": doc.kind}
         try:
             loaded = load(doc)
-            scan_id = entry["scan_id"] = self._scan_id(ti, doc, loaded.sha256, nonce)
+            scan_id = entry["scan_id"] = self._scan_id(ti, doc, loaded.sha256, nonce, base_props)
             known = records.get_scans(self.store, [scan_id]).get(scan_id)
             if known is not None and known["status"] not in ("submitted",):
                 # Copyleaks already reported on it: submitting again could only answer 409.

@@ -42,8 +42,8 @@ def as_seconds(value: float | int | timedelta | None, default: float) -> float:
     return float(value)
 
 
-def coerce_scan_ids(value: Any, field: str = "scan_ids") -> list[str]:
-    """Scan ids from a list, one id, a rendered template (``"['a', 'b']"``) or an upstream
+def coerce_scan_ids(value: Any, field: str = "scan_ids", *, allow_empty: bool = False) -> list[str]:
+    """Ids from a list, one id, a rendered template (``"['a', 'b']"``) or an upstream
     operator's result (a dict with ``scan_ids``)."""
     if isinstance(value, Mapping):
         value = value.get("scan_ids", value.get("started"))
@@ -59,7 +59,7 @@ def coerce_scan_ids(value: Any, field: str = "scan_ids") -> list[str]:
     if not isinstance(value, (list, tuple, set)):
         raise CopyleaksValidationError(field, f"must be a list of scan ids, got {type(value).__name__}")
     ids = list(dict.fromkeys(str(v) for v in value))
-    if not ids:
+    if not ids and not allow_empty:
         raise CopyleaksValidationError(field, "is empty: nothing to wait for")
     return ids
 
@@ -74,6 +74,9 @@ def validate_scan_event(event: Any, scan_ids: Sequence[str] | None = None) -> di
     scans = event.get("scans")
     if not isinstance(scans, dict):
         raise AirflowException(f"Copyleaks trigger event has no per-scan summaries: {event!r}")
+    wanted = event.get("wanted")
+    if not isinstance(wanted, list) or not wanted or not all(isinstance(w, str) for w in wanted):
+        raise AirflowException(f"Copyleaks trigger event does not say which statuses it waited for: {event!r}")
     if scan_ids is not None:
         missing = [sid for sid in scan_ids if sid not in scans]
         if missing:
@@ -123,8 +126,10 @@ def wait_in_worker(
         sleep(max(0.0, min(poll_interval, deadline - now)))
 
 
-def raise_for_event(event: dict[str, Any], wanted: str) -> None:
-    """Fail the task for a timeout, an unknown scan or a scan that ended in error."""
+def raise_for_event(event: dict[str, Any], wanted: str | Sequence[str]) -> None:
+    """Fail the task for a timeout, an unknown scan or a scan that ended in error, or one that
+    reached none of the ``wanted`` statuses."""
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted)
     if event["status"] == "timeout":
         raise AirflowException(f"Copyleaks: {event.get('message')} (pending: {event.get('pending', [])[:5]})")
     failed = event.get("failed") or []
@@ -138,10 +143,10 @@ def raise_for_event(event: dict[str, Any], wanted: str) -> None:
         if len(failed) > 1:
             message = f"{message} (and {len(failed) - 1} more failed scan(s): {failed[1:6]})"
         raise CopyleaksScanFailed(first, code, message or "no message")
-    accepted = accepted_statuses([wanted])
+    accepted = accepted_statuses(wanted)
     missing = [sid for sid, s in event["scans"].items() if (s or {}).get("status") not in accepted]
     if missing:
-        raise AirflowException(f"Copyleaks: scan(s) {missing[:5]} did not reach {wanted}")
+        raise AirflowException(f"Copyleaks: scan(s) {missing[:5]} did not reach {' or '.join(wanted)}")
 
 
 STATE_XCOM_KEY = "copyleaks_wait_state"

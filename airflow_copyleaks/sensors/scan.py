@@ -45,7 +45,7 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
     Returns ``{"status", "scan_ids", "scans": {scan_id: summary}, ...}`` to XCom.
     """
 
-    template_fields: Sequence[str] = ("scan_ids", "wanted")
+    template_fields: Sequence[str] = ("copyleaks_conn_id", "scan_ids", "wanted")
     ui_color = "#c7e3f7"
 
     def __init__(
@@ -116,7 +116,7 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=self._finish(build_event(ids, wanted, scans)))
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
-        event = validate_scan_event(event)
+        event = validate_scan_event(event, coerce_scan_ids(self.scan_ids))
         if event["status"] == "timeout":
             # resume_execution turns this into a skip under soft_fail, as for any sensor timeout.
             raise AirflowSensorTimeout(f"Copyleaks: {event.get('message')}")
@@ -124,9 +124,9 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
 
     def _finish(self, event: dict[str, Any]) -> dict[str, Any]:
         try:
-            raise_for_event(event, event["wanted"][0] if len(event["wanted"]) == 1 else "completed")
+            raise_for_event(event, event["wanted"])
         except CopyleaksScanFailed as err:
             if self.soft_fail:  # "skip on failure", in poke mode as in deferrable mode
                 raise AirflowSkipException(str(err)) from err
             raise
-        return {k: event[k] for k in ("status", "wanted", "scan_ids", "scans", "message")}
+        return {k: event.get(k) for k in ("status", "wanted", "scan_ids", "scans", "message")}

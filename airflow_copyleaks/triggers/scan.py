@@ -9,6 +9,7 @@ arrived, and when a resend was last asked for, is in the store.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from airflow_copyleaks import config
+from airflow_copyleaks.masking import mask_url_password
 from airflow_copyleaks.triggers import records
 from airflow_copyleaks.triggers.outcomes import (
     accepted_statuses,
@@ -86,6 +88,7 @@ class CopyleaksScanTrigger(BaseTrigger):
         self.deadline = float(deadline) if deadline is not None else None
         self.copyleaks_conn_id = copyleaks_conn_id
         self.store_url = store_url
+        mask_url_password(store_url)  # trigger arguments are printed with the trigger
         self.poll_interval = float(poll_interval) if poll_interval is not None else None
         self.resend_after_seconds = float(resend_after_seconds) if resend_after_seconds is not None else None
 
@@ -190,6 +193,7 @@ class CopyleaksExportTrigger(BaseTrigger):
         self.scan_id = scan_id
         self.deadline = float(deadline) if deadline is not None else None
         self.store_url = store_url
+        mask_url_password(store_url)  # trigger arguments are printed with the trigger
         self.poll_interval = float(poll_interval) if poll_interval is not None else None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -214,10 +218,14 @@ class CopyleaksExportTrigger(BaseTrigger):
             log=self.log,
         )
         while True:
-            if store is None:
-                export = None  # unreachable until the deadline: the timeout below says so
-            else:
-                export = await asyncio.to_thread(records.get_export, store, self.export_id)
+            export = None  # with no store until the deadline, the timeout below says so
+            if store is not None:
+                export = await until_the_store_answers(
+                    functools.partial(asyncio.to_thread, records.get_export, store, self.export_id),
+                    deadline=self.deadline,
+                    first_delay=poll,
+                    log=self.log,
+                )
             if export is not None and export["status"] != "pending":
                 yield TriggerEvent(
                     {"status": "success", "export_id": self.export_id, "scan_id": self.scan_id, "export": export}

@@ -113,7 +113,7 @@ def create_app(
 
     Every argument left as None comes from the ``[copyleaks]`` configuration.
     """
-    secret = secret if secret is not None else config.get_setting("webhook_secret")
+    secret = secret if secret is not None else config.webhook_secret()
     unauthenticated = (
         allow_unauthenticated
         if allow_unauthenticated is not None

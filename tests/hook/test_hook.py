@@ -407,3 +407,70 @@ def test_shared_rate_limit_falls_back_to_the_process_when_the_store_is_down(
     warnings = [r for r in caplog.records if "Shared rate limit unavailable" in r.getMessage()]
     assert len(warnings) == 1  # said once, not per request
     assert limiter._fallback.rate == 1000
+
+
+def _login_in_child(conn_json: str, store_url: str, queue: Any) -> None:
+    os.environ["AIRFLOW_CONN_COPYLEAKS_DEFAULT"] = conn_json
+    queue.put(CopyleaksHook("copyleaks_default", store=ScanStore(store_url)).get_token().access_token)
+
+
+def test_a_token_read_from_the_shared_cache_is_masked_in_logs(
+    copyleaks_emulator: Any, store_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most processes never log in (another process did): the token they read must be masked too."""
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+
+    conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
+    ScanStore(store_file)
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_login_in_child, args=(conn, store_file, queue))
+    child.start()
+    child.join(60)
+    token = queue.get(timeout=5)
+    assert redact(f"token={token}") == f"token={token}"  # this process has not seen it yet
+    monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", conn)
+    TokenCache.clear_memory()
+    read = CopyleaksHook("copyleaks_default", store=ScanStore(store_file)).get_token().access_token
+    assert read == token and copyleaks_emulator.stats()["logins"] == 1
+    assert redact(f"token={token}") == "token=***"
+
+
+def test_the_webhook_secret_is_masked_once_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+
+    from airflow_copyleaks import config
+
+    secret = "a-webhook-secret-nobody-has-logged-yet-31337"
+    monkeypatch.setenv("AIRFLOW__COPYLEAKS__WEBHOOK_SECRET", secret)
+    assert redact(secret) == secret
+    assert config.webhook_secret() == secret
+    assert redact(f"secret {secret}") == "secret ***"
+
+
+def test_a_redirect_is_not_followed_with_the_api_key(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    from airflow_copyleaks.testing.emulator.app import REDIRECT_TARGET
+
+    copyleaks_emulator.add_fault(path_prefix="/v3/account/login", status=307, count=1)
+    with pytest.raises(CopyleaksApiError, match="redirect") as err:
+        hook.get_credits()
+    assert err.value.status == 307
+    assert not [c for c in copyleaks_emulator.calls() if c["path"] == REDIRECT_TARGET]
+    assert copyleaks_emulator.api_key not in str(err.value)
+
+
+def test_a_request_that_cannot_be_made_names_no_header(
+    copyleaks_emulator: Any, store_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests quotes a bad header's value in its error; ours says only what kind of error it was."""
+    from airflow_copyleaks.exceptions import CopyleaksError
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_COPYLEAKS_DEFAULT",
+        connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key),
+    )
+    hook = CopyleaksHook("copyleaks_default", store=ScanStore(store_file))
+    with pytest.raises(CopyleaksError, match="could not be made") as err:
+        hook._request("GET", "/v3/scans/credits", token="bad-token-value\nInjected: yes")
+    assert "bad-token-value" not in str(err.value) and err.value.__cause__ is None
+    assert not [c for c in copyleaks_emulator.calls() if c["path"] == "/v3/scans/credits"]

@@ -197,3 +197,13 @@ def test_429_storm_in_a_batch_still_checks_every_item(
     assert 0 < op.hook.stats["rate_limited"] <= stats["rate_limited"]  # absorbed by the hook's backoff
     assert stats["logins"] == 1  # one token for the whole pool
     TokenCache.clear_memory()
+
+
+def test_content_ids_keep_sandbox_and_real_checks_apart(copyleaks_conn: str, copyleaks_emulator: Any) -> None:
+    """A sandbox answer is a mock: a real check of the same text must not reuse it."""
+    mock, _ = run(moderate(texts=[CLEAN], scan_id_mode="content", sandbox=True), run_id="scheduled__1")
+    real, _ = run(moderate(texts=[CLEAN], scan_id_mode="content", sandbox=False), run_id="scheduled__2")
+    again, _ = run(moderate(texts=[CLEAN], scan_id_mode="content", sandbox=False), run_id="scheduled__3")
+    assert mock["items"][0]["scan_id"] != real["items"][0]["scan_id"] == again["items"][0]["scan_id"]
+    assert [r["items"][0]["status"] for r in (mock, real, again)] == ["ok", "ok", "already_checked"]
+    assert copyleaks_emulator.stats()["credits_used"] == 1  # the sandbox check is free; the real one paid once

@@ -54,9 +54,12 @@ with DAG("flow_submit", schedule=None):
     )
     # A forged "error" for a scan id the DAG will use: refused by the receiver, so it cannot end the wait.
     from airflow_copyleaks import ids
+    from airflow_copyleaks.operators.submit import content_namespace
+
+    namespace = content_namespace("flow_submit", "submit", {"action": "scan", "sandbox": False})
 
     def scan_id(key: str, text: str) -> str:  # content mode: predictable before the run
-        return ids.scan_id_for_content("flow_submit|submit|scan", key, ids.content_sha256(text.encode()))
+        return ids.scan_id_for_content(namespace, key, ids.content_sha256(text.encode()))
 
     forged_id = scan_id("a", TEXT)
     forged = requests.post(

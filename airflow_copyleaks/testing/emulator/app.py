@@ -46,6 +46,9 @@ class Reject(Exception):
         self.media_type = media_type
 
 
+REDIRECT_TARGET = "/v3/redirected-by-fault"
+
+
 def _json(status: int, body: Any, media_type: str = "application/json") -> Response:
     if body is None:
         return Response(status_code=status)
@@ -88,7 +91,11 @@ class EmulatorMiddleware:
             if fault.kind == "reset_connection" and self._reset(send):
                 self.state.record_call(method, path, 0, None)
                 return
-            await _json(fault.status, _fault_body(fault.status))(scope, receive, send)
+            response = _json(fault.status, _fault_body(fault.status))
+            if 300 <= fault.status < 400:
+                # Somewhere a client that follows redirects would go (and be seen in the call log).
+                response.headers["location"] = REDIRECT_TARGET
+            await response(scope, receive, send)
             self.state.record_call(method, path, fault.status, None)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
