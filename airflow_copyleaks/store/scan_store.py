@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import threading
 import time
@@ -132,19 +133,23 @@ def _error_fields(payload: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
+INTEGER_LIMIT = 2**31 - 1  # the integer columns' range on PostgreSQL
+
+
 def _number(value: Any) -> float | None:
     """A number from a payload, or None: a malformed field must not fail the whole delivery."""
     if isinstance(value, bool) or value is None:
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _integer(value: Any) -> int | None:
     number = _number(value)
-    return int(number) if number is not None else None
+    return int(number) if number is not None and abs(number) <= INTEGER_LIMIT else None
 
 
 class ScanStore:
@@ -298,16 +303,22 @@ class ScanStore:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_EVENT_LOCK)))
             if not conn.execute(insert_event).rowcount:
                 return False
-            row = conn.execute(sa.select(t.scan).where(t.scan.c.scan_id == scan_id)).mappings().first()
+            # FOR UPDATE (PostgreSQL; SQLite writers are serial anyway): the status is computed from
+            # this read, and mark_started() must not slip in between the read and the write.
+            read_scan = sa.select(t.scan).where(t.scan.c.scan_id == scan_id).with_for_update()
+            row = conn.execute(read_scan).mappings().first()
             if row is None and event == "deleted":
                 return True  # a delete request's completion: an event, but no scan to fold it into
             if row is None:
+                # The webhook beat the registration; a registration racing it keeps its own row.
                 conn.execute(
-                    sa.insert(t.scan).values(
+                    self._insert(t.scan)
+                    .values(
                         scan_id=scan_id, status="submitted", event_count=0, meta="{}", created_at=now, updated_at=now
                     )
+                    .on_conflict_do_nothing(index_elements=["scan_id"])
                 )
-                row = conn.execute(sa.select(t.scan).where(t.scan.c.scan_id == scan_id)).mappings().one()
+                row = conn.execute(read_scan).mappings().one()
             changes: dict[str, Any] = {"event_count": row["event_count"] + 1, "updated_at": now}
             if event in STATUS_EVENTS and self._advances(row["status"], event):
                 changes.update(self._status_fields(event, payload))
@@ -465,25 +476,29 @@ class ScanStore:
         digest = hashlib.sha256(raw_body).hexdigest()
         tasks = [task for task in payload.get("tasks") or [] if isinstance(task, dict)]
         healthy = bool(payload.get("completed")) and all(_task_healthy(task) for task in tasks)
+        values = {
+            "status": "completed" if healthy else "failed",
+            "payload": json.dumps(payload),
+            "completion_digest": digest,
+            "completed_at": utcnow(),
+        }
         with self._write() as conn:
-            row = conn.execute(sa.select(t.export).where(t.export.c.export_id == export_id)).mappings().first()
-            if row is not None and row["completion_digest"] is not None:
-                return False  # already completed: duplicates and late deliveries change nothing
-            values = {
-                "status": "completed" if healthy else "failed",
-                "payload": json.dumps(payload),
-                "completion_digest": digest,
-                "completed_at": utcnow(),
-            }
-            if row is None:  # completion for an export we did not register (e.g. started elsewhere)
-                conn.execute(
-                    sa.insert(t.export).values(
-                        export_id=export_id, scan_id="", expected="[]", meta="{}", created_at=utcnow(), **values
-                    )
+            # A completion for an export we did not register (e.g. started elsewhere) gets a row.
+            conn.execute(
+                self._insert(t.export)
+                .values(
+                    export_id=export_id, scan_id="", status="pending", expected="[]", meta="{}", created_at=utcnow()
                 )
-            else:
-                conn.execute(sa.update(t.export).where(t.export.c.export_id == export_id).values(**values))
-        return True
+                .on_conflict_do_nothing(index_elements=["export_id"])
+            )
+            # Only the first completion counts; duplicates and late deliveries change nothing. The
+            # condition is in the UPDATE itself, so two receivers cannot both win.
+            first = conn.execute(
+                sa.update(t.export)
+                .where(t.export.c.export_id == export_id, t.export.c.completion_digest.is_(None))
+                .values(**values)
+            )
+        return bool(first.rowcount)
 
     def get_export(self, export_id: str) -> ExportStatus | None:
         with self._read() as conn:

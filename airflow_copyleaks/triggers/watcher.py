@@ -109,11 +109,13 @@ class StoreWatcher:
     async def _poll_once(self) -> None:
         self.polls += 1
         events, cursor = await asyncio.to_thread(records.read_events_after, self.store, self._cursor)
-        self._cursor = cursor
         changed = {sid for sid in (records.event_scan_id(e) for e in events) if sid in self.by_scan}
         if not changed:
+            self._cursor = cursor
             return
         scans = await asyncio.to_thread(records.get_scans, self.store, sorted(changed))
+        # Past these events only once their scans were read: a failed read is tried again next poll.
+        self._cursor = cursor
         woken: dict[Subscription, dict[str, Any]] = {}
         for scan_id in changed:
             record = scans.get(scan_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -40,6 +41,7 @@ ARTIFACT_ROUTES = {
     "writing-feedback": "writing",
 }
 MAX_ID_LENGTH = 64  # the store's id columns; Copyleaks' own limit is 36
+DELETE_KEY_PREFIX = "delete:"
 RESULT_LIST_KEYS = ("internet", "database", "batch", "repositories")
 
 
@@ -146,8 +148,10 @@ def create_app(
     def authenticate(purpose: str, ident: str, presented: str | None) -> None:
         if secret and not verify_token(secret, purpose, ident, presented):
             raise ReceiverError(401, "missing or wrong webhook credential")
-        if len(ident) > MAX_ID_LENGTH:
-            raise ReceiverError(422, f"id longer than {MAX_ID_LENGTH} characters")
+        # A delete request is stored under "delete:<id>", in the same id column.
+        longest = MAX_ID_LENGTH - len(DELETE_KEY_PREFIX) if purpose == "delete" else MAX_ID_LENGTH
+        if len(ident) > longest:
+            raise ReceiverError(422, f"id longer than {longest} characters")
 
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -300,7 +304,9 @@ def create_app(
         """Copyleaks finished deleting scans (the request has no body)."""
         authenticate("delete", request_id, token)
         raw = await read_body(request)
-        new = await run_in_threadpool(get_store().record_event, f"delete:{request_id}", "deleted", {}, raw_body=raw)
+        new = await run_in_threadpool(
+            get_store().record_event, f"{DELETE_KEY_PREFIX}{request_id}", "deleted", {}, raw_body=raw
+        )
         return Stored(stored=new)
 
     @router.get(
@@ -370,8 +376,13 @@ def _require_token_header_in_schema(app: FastAPI) -> None:
 # a number or {aggregatedScore}); a field of the wrong type is a 422. Unknown fields are kept.
 
 
+NUMBER_LIMIT = 2**31 - 1  # counts, credits and scores: far below; anything past it is not Copyleaks
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    return math.isfinite(value) and abs(value) <= NUMBER_LIMIT
 
 
 def _expect(payload: dict[str, Any], key: str, types: tuple[type, ...], what: str) -> None:
@@ -385,7 +396,7 @@ def _expect(payload: dict[str, Any], key: str, types: tuple[type, ...], what: st
 def _expect_number(payload: dict[str, Any], key: str) -> None:
     value = payload.get(key)
     if value is not None and not _is_number(value):
-        raise ReceiverError(422, f"{key} must be a number")
+        raise ReceiverError(422, f"{key} must be a finite number of at most {NUMBER_LIMIT}")
 
 
 def _check_status_payload(event: str, payload: dict[str, Any]) -> None:

@@ -26,4 +26,6 @@ def verify_token(secret: str, purpose: str, ident: str, presented: str | None) -
     """Constant-time check of a presented credential."""
     if not presented or not secret:
         return False
-    return hmac.compare_digest(webhook_token(secret, purpose, ident), presented)
+    # As bytes: compare_digest refuses a str with non-ASCII characters, which a forged header may hold.
+    expected = webhook_token(secret, purpose, ident).encode()
+    return hmac.compare_digest(expected, presented.encode("utf-8", errors="surrogateescape"))

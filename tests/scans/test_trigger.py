@@ -166,3 +166,39 @@ async def test_many_waiting_triggers_share_one_store_query_per_poll(store_file: 
     assert not any(t.done() and not t.cancelled() for t in tasks)
     # One events_after per poll for all 200 triggers, not 200 per poll (SQLite counts BEGIN too).
     assert during <= 2 * 12, during
+
+
+async def test_a_failed_read_of_woken_scans_is_tried_again_not_skipped(
+    store_file: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store fails between reading new events and reading their scans (a PostgreSQL blip):
+    the watcher must read those events again next poll, or their triggers would sleep on."""
+    import json
+
+    from sqlalchemy.exc import OperationalError
+
+    from airflow_copyleaks.store import get_store
+    from airflow_copyleaks.triggers import records
+
+    store = get_store(store_file)
+    store.register_scan("af-blip", kind="text", action="scan", sandbox=True, meta={})
+    trigger = CopyleaksScanTrigger(["af-blip"], store_url=store_file, poll_interval=0.05, resend_after_seconds=0)
+    gen = trigger.run()
+    task = asyncio.ensure_future(gen.__anext__())
+    await asyncio.sleep(0.3)  # subscribed, first read done
+    real_get_scans = records.get_scans
+    failures = []
+
+    def get_scans_failing_once(*args: Any, **kwargs: Any) -> Any:
+        if not failures:
+            failures.append(args)
+            raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
+        return real_get_scans(*args, **kwargs)
+
+    monkeypatch.setattr(records, "get_scans", get_scans_failing_once)
+    payload = {"status": 0, "scannedDocument": {"credits": 1}, "results": {"score": {"aggregatedScore": 3.0}}}
+    store.record_event("af-blip", "completed", payload, raw_body=json.dumps(payload).encode())
+    event = (await asyncio.wait_for(task, 5)).payload
+    await gen.aclose()
+    assert failures, "the store never failed: the test did not test anything"
+    assert event["status"] == "success" and event["scans"]["af-blip"]["status"] == "completed"
