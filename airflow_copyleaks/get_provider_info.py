@@ -41,8 +41,9 @@ def _connection_fields() -> dict[str, Any]:
         },
         "timeout_seconds": {
             "label": "Request timeout (s)",
-            "description": "Timeout of each HTTP request to Copyleaks.",
-            "schema": {"type": ["number", "null"], "default": 60},
+            "description": "Timeout of each HTTP request to Copyleaks (Copyleaks' own is 110 s: a sync check "
+            "cut short may be charged without its result).",
+            "schema": {"type": ["number", "null"], "default": 120},
         },
         "max_retries": {
             "label": "Retries",

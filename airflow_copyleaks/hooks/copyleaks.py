@@ -326,7 +326,9 @@ class CopyleaksHook(BaseHook):
                     return _decode(response, raw)
                 status = response.status_code
                 failure = _error_from_response(response, endpoint=endpoint, scan_id=scan_id)
-                if not _is_retryable(status):
+                # After a login 429 Copyleaks blocks the account's logins for 5 minutes: retrying
+                # within seconds would only prolong the block. The task's own retry comes later.
+                if not _is_retryable(status) or (status == 429 and endpoint == "login"):
                     raise failure
                 if status == 429:
                     self._count("rate_limited")
@@ -652,7 +654,8 @@ class _Settings:
             sandbox=config.as_bool(extra.get("sandbox", True)),
             webhook_base_url=(str(extra["webhook_base_url"]).rstrip("/") if extra.get("webhook_base_url") else None),
             requests_per_second=float(extra.get("requests_per_second", 10)),
-            timeout_seconds=float(extra.get("timeout_seconds", 60)),
+            # Longer than Copyleaks' own 110 s, so a slow but successful check is not cut short.
+            timeout_seconds=float(extra.get("timeout_seconds", 120)),
             retry_policy=policy,
         )
 
@@ -694,6 +697,14 @@ _ERROR_CLASSES: dict[int, type[CopyleaksApiError]] = {
 }
 
 
+def _field_problems(errors: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """``{"field": ["problem", ...]}`` as one line of text, and as ``details``."""
+    text = "; ".join(
+        f"{field}: {'; '.join(map(str, msgs if isinstance(msgs, list) else [msgs]))}" for field, msgs in errors.items()
+    )
+    return text, [{"param": field, "message": msgs} for field, msgs in errors.items()]
+
+
 def _error_from_response(response: requests.Response, *, endpoint: str, scan_id: str | None) -> CopyleaksApiError:
     """Normalise the error shapes of REFERENCE.md §12 into one exception."""
     status = response.status_code
@@ -715,13 +726,15 @@ def _error_from_response(response: requests.Response, *, endpoint: str, scan_id:
             message = error
         elif "title" in body and "status" in body:  # RFC 9110 problem details
             message = str(body.get("detail") or body["title"])
+            errors = body.get("errors")  # ASP.NET validation problems, as in ModelState below
+            if isinstance(errors, dict) and errors:
+                problems, details = _field_problems(errors)
+                message += f": {problems}"
         elif any(k in body for k in ("message", "Message")):
             message = str(body.get("message") or body.get("Message"))
         else:  # ASP.NET ModelState: {"field": ["problem", ...]}
-            problems = [f"{field}: {'; '.join(map(str, msgs if isinstance(msgs, list) else [msgs]))}"
-                        for field, msgs in body.items()]  # fmt: skip
-            message = "; ".join(problems) or message
-            details = [{"param": field, "message": msgs} for field, msgs in body.items()]
+            problems, details = _field_problems(body)
+            message = problems or message
     elif isinstance(body, str) and body:
         message = body[:500]
     if status == 503:

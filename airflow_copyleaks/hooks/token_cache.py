@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -54,9 +55,10 @@ def parse_copyleaks_time(value: str) -> datetime:
     text = value.strip().replace("Z", "+00:00")
     if "." in text:
         head, _, rest = text.partition(".")
-        digits = "".join(ch for ch in rest if ch.isdigit())
+        # The fraction is the leading run of digits; the offset's digits (+02:00) are not part of it.
+        digits = re.match(r"\d*", rest).group()  # type: ignore[union-attr]
         zone = rest[len(digits) :]
-        text = f"{head}.{digits[:6]}{zone}"
+        text = f"{head}.{digits[:6]}{zone}" if digits else f"{head}{zone}"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:  # an offset-less time is UTC by Copyleaks' examples
         parsed = parsed.replace(tzinfo=timezone.utc)

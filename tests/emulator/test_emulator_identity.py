@@ -88,6 +88,20 @@ def test_expire_tokens_fault_expires_every_token_as_the_call_arrives(emu: Emulat
         emu.add_fault("/v3/scans/credits", kind="expire_everything")
 
 
+def test_drop_answer_fault_processes_the_call_then_loses_its_answer(emu: EmulatorClient) -> None:
+    headers = {"Authorization": f"Bearer {emu.login()}"}
+    body = {"base64": "VGhlIGhhcmJvdXIgdHJ1c3QgcHVibGlzaGVkIGl0cyBzdXJ2ZXkgdG9kYXkgaW4gZnVsbA==",
+            "filename": "a.txt", "properties": {"sandbox": True, "webhooks": {"status": "http://127.0.0.1:9/{STATUS}"}}}
+    emu.add_fault("/v3/scans/submit/file/lost-1", kind="drop_answer", method="PUT")
+    with pytest.raises(requests.ConnectionError):
+        requests.put(f"{emu.url}/v3/scans/submit/file/lost-1", json=body, headers=headers, timeout=5)
+    assert emu.scan("lost-1") is not None  # Copyleaks has it, though the client never heard so
+    again = requests.put(f"{emu.url}/v3/scans/submit/file/lost-1", json=body, headers=headers, timeout=5)
+    assert again.status_code == 409
+    log = [(c["status"], c["answer_dropped"]) for c in emu.calls() if c["path"].endswith("/lost-1")]
+    assert log == [(201, True), (409, False)]
+
+
 def test_rate_limit_per_account(emu: EmulatorClient) -> None:
     emu.set_config(requests_per_second=10)
     headers = {"Authorization": f"Bearer {emu.login()}"}

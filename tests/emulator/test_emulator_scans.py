@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from PIL import Image, PngImagePlugin
 
 from airflow_copyleaks.testing.emulator import EmulatorClient
@@ -145,6 +147,20 @@ def test_webhook_retries_then_success(api: Api, emu: EmulatorClient, receiver: R
     assert [w["statusCode"] for w in scan["webhooks"]] == [500, 503, 200]
     stats = emu.stats()
     assert stats["webhooks_sent"] == 3 and stats["webhook_failures"] == 2
+
+
+@pytest.mark.parametrize(("retry_on", "attempts"), [("5xx", [422]), ("any", [422, 200])])
+def test_a_4xx_answer_is_retried_only_when_configured(
+    api: Api, emu: EmulatorClient, receiver: Receiver, retry_on: str, attempts: list[int]
+) -> None:
+    """Copyleaks documents retries for no answer and 5xx: a receiver's 4xx loses the webhook."""
+    emu.set_config(webhook_retry_on=retry_on)
+    receiver.statuses = [422]
+    api.submit_text("four-1", ORIGINAL, f"{receiver.url}/four/{{STATUS}}")
+    receiver.wait("/four/completed", len(attempts))
+    emu.wait_for(lambda: len(emu.scan("four-1")["webhooks"]) >= len(attempts))
+    time.sleep(0.5)  # past every retry delay (0.05 to 0.2 s here): no further attempt comes
+    assert [w["statusCode"] for w in emu.scan("four-1")["webhooks"]] == attempts
 
 
 def test_webhook_faults_duplicate_drop_fail(api: Api, emu: EmulatorClient, receiver: Receiver) -> None:

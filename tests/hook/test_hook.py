@@ -474,3 +474,50 @@ def test_a_request_that_cannot_be_made_names_no_header(
         hook._request("GET", "/v3/scans/credits", token="bad-token-value\nInjected: yes")
     assert "bad-token-value" not in str(err.value) and err.value.__cause__ is None
     assert not [c for c in copyleaks_emulator.calls() if c["path"] == "/v3/scans/credits"]
+
+
+def test_token_times_with_an_offset_are_read_as_such(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    """The docs' older example gives .expires as "...+02:00": a token read two hours too fresh
+    would be used after it expired (one 401 per expiry)."""
+    import time
+
+    copyleaks_emulator.set_config(token_lifetime_seconds=2, token_time_offset_minutes=120)
+    hook.get_credits()
+    first = hook.get_token()
+    assert first.expires_at.utcoffset() == timedelta(hours=2)
+    time.sleep(1.7)  # in the last quarter of its life: renewed before Copyleaks refuses it
+    hook.get_credits()
+    assert hook.get_token().access_token != first.access_token
+    assert not [c for c in copyleaks_emulator.calls() if c["status"] == 401]
+
+
+def test_a_login_refused_with_429_is_not_retried(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    copyleaks_emulator.set_config(login_limit=1)
+    hook.get_credits()
+    copyleaks_emulator.expire_tokens()
+    with pytest.raises(CopyleaksRateLimitError, match="login"):
+        hook.get_credits()
+    logins = [c for c in copyleaks_emulator.calls() if c["path"].endswith("/account/login/api")]
+    assert [c["status"] for c in logins] == [200, 429]  # one refusal, no retry to prolong the block
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "status": 400,
+         "title": "One or more validation errors occurred.",
+         "errors": {"properties.sensitivityLevel": ["The value 9 is not valid."]}},
+        {"properties.sensitivityLevel": ["The value 9 is not valid."]},
+    ],
+    ids=["problem_details", "model_state"],
+)  # fmt: skip
+def test_validation_problems_name_their_field_in_either_shape(
+    hook: CopyleaksHook, copyleaks_emulator: Any, body: dict[str, Any]
+) -> None:
+    hook.get_token()
+    copyleaks_emulator.add_fault(path_prefix="/v3/scans/credits", status=400, body=body)
+    with pytest.raises(CopyleaksApiError) as err:
+        hook.get_credits()
+    assert err.value.status == 400
+    assert "properties.sensitivityLevel: The value 9 is not valid." in str(err.value)
+    assert err.value.details == [{"param": "properties.sensitivityLevel", "message": ["The value 9 is not valid."]}]

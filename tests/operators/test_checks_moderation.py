@@ -207,3 +207,18 @@ def test_content_ids_keep_sandbox_and_real_checks_apart(copyleaks_conn: str, cop
     assert mock["items"][0]["scan_id"] != real["items"][0]["scan_id"] == again["items"][0]["scan_id"]
     assert [r["items"][0]["status"] for r in (mock, real, again)] == ["ok", "ok", "already_checked"]
     assert copyleaks_emulator.stats()["credits_used"] == 1  # the sandbox check is free; the real one paid once
+
+
+def test_a_check_whose_answer_was_lost_is_reported_and_not_paid_again(
+    copyleaks_conn: str, copyleaks_emulator: Any
+) -> None:
+    """Copyleaks moderated (and charged) the text, but the answer never arrived: the retry meets
+    409. Copyleaks keeps no result to fetch again, so the item says so plainly; the others are fine."""
+    texts = [{"key": "lost", "text": CLEAN}, {"key": "fine", "text": TOXIC}]
+    copyleaks_emulator.add_fault(path_prefix="/v1/text-moderation/", kind="drop_answer", method="POST")
+    report, _ = run(moderate(texts=texts, max_workers=1, policy={"fail_on_error": False}))
+    items = {i["key"]: i for i in report["items"]}
+    assert items["fine"]["status"] == "ok" and items["fine"]["verdict"] == "hit"
+    lost = items["lost"]
+    assert lost["status"] == "error" and "already used" in lost["error"] and "force_new_scan" in lost["error"]
+    assert copyleaks_emulator.stats()["credits_used"] == 2  # each text paid once, the lost one included

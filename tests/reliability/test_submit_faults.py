@@ -69,11 +69,20 @@ class Plan:
                 emulator.add_fault(path_prefix=path, status=status, count=1, method="PUT", kind=kind)
 
     def expected_statuses(self, index: int) -> list[int]:
-        return [RESET if kind == "reset_connection" else status for kind, status in self.faults.get(index, [])] + [201]
+        """What the emulator's log shows for document ``index``: each fault, then the success
+        (409 once an earlier attempt was taken and only its answer lost)."""
+        faults = self.faults.get(index, [])
+        logged = {"reset_connection": RESET, "drop_answer": 201}
+        taken = any(kind == "drop_answer" for kind, _ in faults)
+        return [logged.get(kind, status) for kind, status in faults] + [409 if taken else 201]
+
+    def expected_submission(self, index: int) -> str:
+        return "already_submitted" if 409 in self.expected_statuses(index) else "submitted"
 
 
 MAINTENANCE = ("status", 503)
 DROPPED = ("reset_connection", 0)
+ANSWER_LOST = ("drop_answer", 0)  # taken and charged by Copyleaks; the answer never arrives
 TOO_MANY = ("status", 429)
 
 
@@ -193,6 +202,15 @@ def plan_429_storm() -> Plan:
     return plan
 
 
+def plan_answers_lost() -> Plan:
+    # Copyleaks takes the document but the answer is lost: the retry meets 409, "already submitted".
+    plan = Plan()
+    for n in range(1, DOCS, 4):
+        plan.add(n, ANSWER_LOST)
+    plan.add(2, TOO_MANY, ANSWER_LOST)
+    return plan
+
+
 def plan_mixed() -> Plan:
     plan = Plan()
     for n in range(4, 10):  # a maintenance window
@@ -203,6 +221,7 @@ def plan_mixed() -> Plan:
         plan.add(n, TOO_MANY, TOO_MANY)
     plan.add(21, DROPPED, MAINTENANCE, TOO_MANY, DROPPED, TOO_MANY)  # all three, a full budget's worth
     plan.add(23, TOO_MANY, MAINTENANCE, DROPPED)
+    plan.add(22, ANSWER_LOST)
     return plan
 
 
@@ -210,6 +229,7 @@ PLANS = {
     "maintenance_503_window": plan_maintenance_window,
     "connection_resets": plan_connection_resets,
     "429_storm": plan_429_storm,
+    "answers_lost_after_processing": plan_answers_lost,
     "all_three_mixed": plan_mixed,
 }
 
@@ -241,7 +261,8 @@ def test_batch_gets_through_transient_faults_paying_once(
 
     result = resume(op, ctx, deferred.value)
     assert result["status"] == "success" and result["errors"] == {}
-    assert {k: e["submission"] for k, e in result["items"].items()} == {d["key"]: "submitted" for d in docs}
+    submissions = {k: e["submission"] for k, e in result["items"].items()}
+    assert submissions == {d["key"]: plan.expected_submission(n) for n, d in enumerate(docs)}
     assert {e["result"]["status"] for e in result["items"].values()} == {"completed"}
     # Nothing lost: the webhooks of all scans reached the store.
     stored = store.get_scans(scan_ids)

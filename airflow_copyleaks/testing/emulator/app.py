@@ -87,11 +87,14 @@ class EmulatorMiddleware:
             # The token runs out just as this call arrives: it goes on and meets the usual 401.
             auth.expire_all(self.state)
             fault = None
+        drop_answer = fault is not None and fault.kind == "drop_answer"
+        if drop_answer:
+            fault = None  # processed (and charged) as usual; only the answer is lost, below
         if fault is not None:
             if fault.kind == "reset_connection" and self._reset(send):
                 self.state.record_call(method, path, 0, None)
                 return
-            response = _json(fault.status, _fault_body(fault.status))
+            response = _json(fault.status, fault.body if fault.body is not None else _fault_body(fault.status))
             if 300 <= fault.status < 400:
                 # Somewhere a client that follows redirects would go (and be seen in the call log).
                 response.headers["location"] = REDIRECT_TARGET
@@ -112,12 +115,17 @@ class EmulatorMiddleware:
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
-            await send(message)
+            if not drop_answer:
+                await send(message)
 
         try:
             await self.app(scope, receive, capture)
         finally:
-            self.state.record_call(method, path, status_box[0], scope["state"].get("account"))
+            if drop_answer:
+                self._reset(send)
+            self.state.record_call(
+                method, path, status_box[0], scope["state"].get("account"), answer_dropped=drop_answer
+            )
 
     @staticmethod
     async def _noop() -> Message:
@@ -429,7 +437,8 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
         if kind not in FAULT_KINDS:
             return _json(400, {"error": f"kind must be one of {', '.join(FAULT_KINDS)}"})
         fault = Fault(path_prefix=str(raw.get("path_prefix") or "/"), method=raw.get("method"),
-                      status=int(raw.get("status") or 503), remaining=int(raw.get("count", 1)), kind=kind)
+                      status=int(raw.get("status") or 503), remaining=int(raw.get("count", 1)), kind=kind,
+                      body=raw.get("body"))
         with state.lock:
             state.faults.append(fault)
         return _json(200, {"ok": True})

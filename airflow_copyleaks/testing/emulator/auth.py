@@ -51,7 +51,9 @@ def login(state: EmulatorState, body: Any) -> tuple[int, dict[str, Any]]:
         state.account(canonical)
         token = Token(secrets.token_urlsafe(48), canonical, now, now + cfg.token_lifetime_seconds)
         state.tokens[token.value] = token
-    return 200, {"access_token": token.value, ".issued": iso_now(token.issued), ".expires": iso_now(token.expires)}
+    offset = cfg.token_time_offset_minutes
+    times = {".issued": iso_now(token.issued, offset), ".expires": iso_now(token.expires, offset)}
+    return 200, {"access_token": token.value, **times}
 
 
 def authenticate(state: EmulatorState, header: str | None) -> str | None:

@@ -53,12 +53,14 @@ class EmulatorClient:
 
     # ---- faults ---------------------------------------------------------------------------
     def add_fault(self, path_prefix: str, status: int = 503, count: int = 1, method: str | None = None,
-                  kind: str = "status") -> None:
+                  kind: str = "status", body: Any = None) -> None:
         """The next ``count`` calls under ``path_prefix`` answer ``status`` before any other
         processing; with ``kind="reset_connection"`` they lose their connection instead, and with
-        ``kind="expire_tokens"`` every token expires just as such a call arrives (it then gets 401)."""
+        ``kind="expire_tokens"`` every token expires just as such a call arrives (it then gets 401),
+        and with ``kind="drop_answer"`` the call is processed (and charged) but its answer is lost.
+        ``body`` replaces the usual JSON answer for ``status`` (any error shape Copyleaks may send)."""
         self._call("POST", "faults", json={"path_prefix": path_prefix, "method": method, "status": status,
-                                           "count": count, "kind": kind})
+                                           "count": count, "kind": kind, "body": body})
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")

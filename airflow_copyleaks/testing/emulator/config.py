@@ -20,6 +20,9 @@ class EmulatorConfig:
 
     accounts: dict[str, str] = field(default_factory=_default_accounts)  # email -> API key
     token_lifetime_seconds: float = 48 * 3600.0  # Copyleaks tokens live 48 h [DOC-login]
+    # .issued/.expires in UTC with "Z" (0, what the identity server sends) or with this offset in
+    # minutes, e.g. 120 for "+02:00" (the docs' older example): clients must read both.
+    token_time_offset_minutes: int = 0
     login_limit: int = 12  # logins per window per account [DOC-rate]
     login_window_seconds: float = 900.0
     login_block_seconds: float = 300.0  # "blocked for 5 minutes" [DOC-login]
@@ -29,6 +32,9 @@ class EmulatorConfig:
     initial_credits: int = 1000
     scan_duration_seconds: float = 0.3  # simulated processing before the status webhook
     webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1, 2, 4)
+    # Which failed deliveries are retried: "5xx" (no answer or a 5xx, as Copyleaks documents) or
+    # "any" (every non-2xx, as an older page reads).
+    webhook_retry_on: str = "5xx"
     webhook_timeout_seconds: float = 10.0
     webhook_workers: int = 16  # threads that process scans and deliver webhooks
     shingle_words: int = 8  # shortest run of consecutive identical words reported as a match
@@ -67,6 +73,10 @@ class EmulatorConfig:
                 setattr(new, name, dict(value))
             elif name == "webhook_retry_delays":
                 setattr(new, name, tuple(float(v) for v in value))
+            elif name == "webhook_retry_on":
+                if value not in ("5xx", "any"):
+                    raise ValueError("webhook_retry_on must be '5xx' or 'any'")
+                setattr(new, name, value)
             elif kind == "bool":
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be a boolean")

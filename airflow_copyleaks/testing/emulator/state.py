@@ -77,8 +77,9 @@ class Scan:
 
 
 # status: answer that status; reset_connection: drop the connection unanswered; expire_tokens:
-# every token expires as the call arrives, which then goes on (and gets 401).
-FAULT_KINDS = ("status", "reset_connection", "expire_tokens")
+# every token expires as the call arrives, which then goes on (and gets 401); drop_answer: the
+# call is processed (and charged) as usual, then the connection drops before the answer.
+FAULT_KINDS = ("status", "reset_connection", "expire_tokens", "drop_answer")
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Fault:
     status: int
     remaining: int
     kind: str = "status"  # one of FAULT_KINDS
+    body: Any = None  # the answer's JSON body instead of the usual one for ``status``
 
 
 @dataclass
@@ -229,10 +231,12 @@ class EmulatorState:
             return True
 
     # ---- logs -----------------------------------------------------------------------------
-    def record_call(self, method: str, path: str, status: int, account: str | None) -> None:
+    def record_call(
+        self, method: str, path: str, status: int, account: str | None, *, answer_dropped: bool = False
+    ) -> None:
         with self.lock:
             self.calls.append({"method": method, "path": path, "status": status, "time": time.time(),
-                               "account": account})
+                               "account": account, "answer_dropped": answer_dropped})
             self.stats["calls"] += 1
             if status == 429:
                 self.stats["rate_limited"] += 1

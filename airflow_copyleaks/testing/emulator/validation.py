@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 # [a-z0-9] plus the documented symbols !@$^&-+%=_(){}<>';:/.",~`| (REFERENCE §1.4). Upper case is
@@ -145,10 +146,15 @@ def parse_headers(value: Any) -> list[tuple[str, str]] | None:
     return out
 
 
-def iso_now(ts: float | None = None) -> str:
-    """ISO-8601 UTC with 7 fraction digits and ``Z``, like the identity server [DOC-login]."""
-    dt = datetime.fromtimestamp(ts, tz=timezone.utc) if ts is not None else datetime.now(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0Z"
+def iso_now(ts: float | None = None, offset_minutes: int = 0) -> str:
+    """ISO-8601 with 7 fraction digits and ``Z`` like the identity server [DOC-login], or with an
+    offset (``+02:00``) like the docs' older example, when ``offset_minutes`` is given."""
+    zone = timezone(timedelta(minutes=offset_minutes)) if offset_minutes else timezone.utc
+    dt = datetime.fromtimestamp(ts if ts is not None else time.time(), tz=zone)
+    suffix = dt.strftime("%z") if offset_minutes else "Z"
+    if offset_minutes:
+        suffix = f"{suffix[:3]}:{suffix[3:]}"
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0{suffix}"
 
 
 def substitute_status(url: str, status: str) -> str:

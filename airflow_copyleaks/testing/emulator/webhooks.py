@@ -144,6 +144,8 @@ class Dispatcher:
             ok, status = self._attempt(d, attempt)
             if ok:
                 return Outcome(True, status, attempt)
+            if status is not None and status < 500 and self.state.config.webhook_retry_on == "5xx":
+                break  # Copyleaks retries no answer and 5xx only: a 4xx loses the webhook for good
             if attempt < max_attempts:
                 delay = delays[min(attempt - 1, len(delays) - 1)] if delays else 0.0
                 if not self.sleep(delay):
