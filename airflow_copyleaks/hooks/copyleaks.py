@@ -599,6 +599,10 @@ class CopyleaksHook(BaseHook):
         info = v.read_image_header(image)
         if info is not None and (info.width < 512 or info.height < 512):
             raise CopyleaksValidationError("image", f"is {info.width}x{info.height}", limit="at least 512x512 pixels")
+        if info is not None and info.width * info.height > v.AI_IMAGE_MAX_PIXELS:
+            raise CopyleaksValidationError(
+                "image", f"has {info.width * info.height / 1e6:.1f} megapixels", limit="27 megapixels (6000x4500)"
+            )
         form = {
             "filename": filename,
             "model": model,

@@ -521,3 +521,16 @@ def test_validation_problems_name_their_field_in_either_shape(
     assert err.value.status == 400
     assert "properties.sensitivityLevel: The value 9 is not valid." in str(err.value)
     assert err.value.details == [{"param": "properties.sensitivityLevel", "message": ["The value 9 is not valid."]}]
+
+
+def test_ai_image_over_27_megapixels_is_refused_before_upload(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
+    from tests.unit.test_validation import png_header
+
+    with pytest.raises(CopyleaksValidationError, match=r"27\.6 megapixels \(limit: 27 megapixels"):
+        hook.detect_ai_image("aiimg-2", png_header(6_000, 4_600), "huge.png")
+    assert not [c for c in copyleaks_emulator.calls() if "/ai-image-detector/" in c["path"]]
+
+
+def test_other_v1_label_is_accepted_when_asked_for(hook: CopyleaksHook) -> None:
+    mod = hook.moderate_text("mod-other", "I hate you, idiot.", labels=["toxic-v1", "other-v1"])
+    assert "moderations" in mod

@@ -99,6 +99,7 @@ def test_developer_payload_512() -> None:
 def test_moderation_labels() -> None:
     assert v.validate_moderation_labels(None) == list(v.MODERATION_LABELS)
     assert v.validate_moderation_labels(["toxic-v1"]) == ["toxic-v1"]
+    assert v.validate_moderation_labels(["other-v1"]) == ["other-v1"]  # sent by Copyleaks' Python example
     with pytest.raises(CopyleaksValidationError, match=r"unknown label\(s\) \['EXAMPLE-v1'\]"):
         v.validate_moderation_labels(["EXAMPLE-v1"])
     with pytest.raises(CopyleaksValidationError, match="1 to 32 labels"):
