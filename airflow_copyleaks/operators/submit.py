@@ -71,7 +71,9 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
     :param sandbox: Override the connection's sandbox setting.
     :param ocr_language: Language of images submitted with ``ocr_path``.
     :param scan_id_mode: ``task`` (one scan per document per task instance) or ``content`` (one
-        scan per document content: a new run over unchanged content reuses the scan).
+        scan per document content and scan settings: a new run over unchanged content with the
+        same action, sandbox and properties reuses the scan; a property that changes every run,
+        such as a ``developerPayload`` naming the run, makes every run scan again).
     :param force_new_scan: Deliberately scan again, paying again: new ids once per DAG run
         (retries of that run reuse them, so a retry never pays twice).
     :param wait_for_completion: Wait until the scans reach the action's final status.
