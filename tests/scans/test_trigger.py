@@ -208,3 +208,35 @@ async def test_a_failed_read_of_woken_scans_is_tried_again_not_skipped(
     await gen.aclose()
     assert failures, "the store never failed: the test did not test anything"
     assert event["status"] == "success" and event["scans"]["af-blip"]["status"] == "completed"
+
+
+async def test_the_export_trigger_waits_out_a_store_blip(store_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from sqlalchemy.exc import OperationalError
+
+    from airflow_copyleaks.store import get_store
+    from airflow_copyleaks.triggers import records
+    from airflow_copyleaks.triggers.scan import CopyleaksExportTrigger
+
+    store = get_store(store_file)
+    store.register_export("ex-blip", "af-blip", expected=[])
+    real_get_export = records.get_export
+    failures: list[Any] = []
+
+    def get_export_failing_twice(*args: Any, **kwargs: Any) -> Any:
+        if len(failures) < 2:
+            failures.append(args)
+            raise OperationalError("SELECT", {}, Exception("the database system is starting up"))
+        return real_get_export(*args, **kwargs)
+
+    monkeypatch.setattr(records, "get_export", get_export_failing_twice)
+    done = {"completed": True, "tasks": []}
+    store.record_export_completed("ex-blip", done, raw_body=json.dumps(done).encode())
+    trigger = CopyleaksExportTrigger("ex-blip", scan_id="af-blip", store_url=store_file, poll_interval=0.05,
+                                     deadline=time.time() + 30)  # fmt: skip
+    gen = trigger.run()
+    event = (await asyncio.wait_for(gen.__anext__(), 10)).payload
+    await gen.aclose()
+    assert len(failures) == 2
+    assert event["status"] == "success" and event["export"]["status"] == "completed"

@@ -141,3 +141,18 @@ def test_plugin_mounts_the_receiver_lazily_and_nothing_without_a_secret(
     with caplog.at_level("WARNING"):
         assert plugins.receiver_apps() == []
     assert "NOT mounted" in caplog.text and "webhook_secret" in caplog.text
+
+
+def test_a_store_url_password_in_trigger_arguments_is_masked() -> None:
+    """Trigger arguments are printed with the trigger (triggerer logs): the password must not be."""
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+
+    from airflow_copyleaks.triggers.scan import CopyleaksExportTrigger
+
+    password = "store-password-9f3a7c"
+    url = f"postgresql+psycopg://copyleaks:{password}@db.internal/copyleaks"
+    assert redact(f"url={url}") == f"url={url}"
+    trigger = CopyleaksScanTrigger(["af-one"], store_url=url)
+    assert redact(repr(trigger.serialize())) == repr(trigger.serialize()).replace(password, "***")
+    CopyleaksExportTrigger("ex-one", scan_id="af-one", store_url=url.replace(password, password + "-2"))
+    assert redact(password + "-2") == "***"

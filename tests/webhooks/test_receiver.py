@@ -422,3 +422,26 @@ def test_truncated_deliveries_store_nothing(http_receiver: str, store: ScanStore
     )
     assert response.status_code == 200 and response.json() == {"stored": True}
     assert store.count_events() == 1
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"scannedDocument": {"totalWords": 1e999}}', b'{"credits": NaN}', b'{"credits": 100000000000000000000}']
+)
+def test_numbers_no_column_can_hold_are_422_not_500(client: TestClient, store: ScanStore, raw: bytes) -> None:
+    response = client.post("/status/completed/s1", content=raw, headers=scan_headers("s1"))
+    assert response.status_code == 422 and "finite number" in response.json()["detail"], response.text
+    assert store.count_events() == 0
+
+
+def test_a_credential_with_non_ascii_characters_is_a_401(client: TestClient, store: ScanStore) -> None:
+    headers = [(TOKEN_HEADER.encode(), b"caf\xe9"), (b"content-type", b"application/json")]
+    response = client.post("/status/completed/s1", content=b"{}", headers=headers)
+    assert response.status_code == 401 and store.count_events() == 0
+
+
+def test_delete_ids_are_limited_to_what_the_store_can_hold(client: TestClient, store: ScanStore) -> None:
+    for length, expected in ((57, 200), (58, 422)):
+        url, headers = urls.delete_webhook("http://testserver", "d" * length, SECRET)
+        response = client.post(url.removeprefix("http://testserver"), headers=dict(headers))
+        assert response.status_code == expected, (length, response.text)
+    assert store.count_events() == 1  # on PostgreSQL the 58-character one would not fit: never tried
