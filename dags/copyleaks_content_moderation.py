@@ -116,6 +116,7 @@ def copyleaks_content_moderation() -> None:
                         ],
                     }
                 )
+        rows.sort(key=lambda row: row["verdict"] != "flagged")  # what an editor must look at, first
         source = default_source()
         held: dict[str, list[str]] = {"comment": [], "article": []}
         for row in rows:
@@ -127,7 +128,13 @@ def copyleaks_content_moderation() -> None:
         credits = sum(float((r or {}).get("totals", {}).get("credits") or 0) for r in (text_report, image_report))
         totals = {"checked": len(rows), "flagged": sum(len(v) for v in held.values()), "credits": credits}
         paths = write_report(
-            context["dag"].dag_id, context["run_id"], "Content moderation", rows, threshold=0, totals=totals
+            context["dag"].dag_id,
+            context["run_id"],
+            "Content moderation",
+            rows,
+            threshold=None,
+            totals=totals,
+            title_heading="Policy breaches",
         )
         print(f"Audit report: {paths['html']}")
         return {**totals, "held": held, "report": paths}

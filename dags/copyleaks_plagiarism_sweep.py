@@ -178,8 +178,13 @@ def _export_links(store: Any, scan_id: str) -> list[dict[str, str]]:
     links = []
     for export_id in store.exports_for_scan(scan_id):
         export = store.get_export(export_id)
+        results = 0
         for artifact in export.artifacts if export else []:
-            links.append({"label": artifact["kind"], "href": artifact["location"]})
+            label = artifact["kind"]
+            if label == "result":  # several per scan: number them
+                results += 1
+                label = f"result {results}"
+            links.append({"label": label, "href": artifact["location"]})
     return links
 
 

@@ -19,9 +19,13 @@ def report_dir(dag_id: str, run_id: str) -> Path:
     return home / "copyleaks" / "reports" / dag_id / safe_run
 
 
-def _bar_chart(rows: Sequence[dict[str, Any]], threshold: float) -> str:
-    """An inline SVG bar chart of the scores, with the threshold as a line."""
-    width, bar_h, gap, label_w = 640, 18, 6, 60
+def _bar_chart(rows: Sequence[dict[str, Any]], threshold: float | None) -> str:
+    """An inline SVG bar chart of the scores, with the threshold as a line; none without scores."""
+    if all(row.get("score") is None for row in rows):
+        return ""  # e.g. moderation: a verdict per item, no percentage to chart
+    bar_h, gap = 18, 6
+    label_w = max(60, 8 + 7 * max(len(str(row["key"])) for row in rows))  # ~7 px a character at 12 px
+    width = label_w + 580
     height = len(rows) * (bar_h + gap) + 30
     scale = (width - label_w - 50) / 100
     parts = [
@@ -38,8 +42,9 @@ def _bar_chart(rows: Sequence[dict[str, Any]], threshold: float) -> str:
             f'width="{score * scale:.1f}" height="{bar_h}" fill="{colour}"/>'
         )
         parts.append(f'<text x="{label_w + score * scale + 4:.1f}" y="{y + 13}" font-size="12">{score:.1f}%</text>')
-    x = label_w + threshold * scale
-    parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" stroke="#555" stroke-dasharray="4 3"/>')
+    if threshold is not None:
+        x = label_w + threshold * scale
+        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" stroke="#555" stroke-dasharray="4 3"/>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -51,11 +56,19 @@ def _source_html(source: dict[str, Any]) -> str:
 
 
 def write_report(
-    dag_id: str, run_id: str, title: str, rows: Sequence[dict[str, Any]], *, threshold: float, totals: dict[str, Any]
+    dag_id: str,
+    run_id: str,
+    title: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    threshold: float | None,
+    totals: dict[str, Any],
+    title_heading: str = "Title",
 ) -> dict[str, str]:
     """Write report.html, report.csv and report.json; return their paths.
 
     Each row: key, title, score, verdict, sources (list of {title, url}), links (list of {label, href}).
+    ``threshold`` (a score in %) is drawn on the chart; None for reports without scores.
     """
     folder = report_dir(dag_id, run_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -99,10 +112,10 @@ tr.flagged td {{ background: #fdecea; }}
 .summary {{ color: #555; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p class="summary">{summary} · threshold {threshold:g}%</p>
+<p class="summary">{summary}{"" if threshold is None else f" · threshold {threshold:g}%"}</p>
 {_bar_chart(rows, threshold)}
-<table><thead><tr><th>Item</th><th>Title</th><th>Score</th><th>Verdict</th><th>Matched sources</th><th>Files</th></tr>
-</thead><tbody>
+<table><thead><tr><th>Item</th><th>{html.escape(title_heading)}</th><th>Score</th><th>Verdict</th>
+<th>Matched sources</th><th>Files</th></tr></thead><tbody>
 {"".join(body_rows)}
 </tbody></table></body></html>
 """

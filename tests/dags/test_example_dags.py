@@ -113,3 +113,11 @@ def test_report_table_and_chart_match_the_data(tmp_path: Path, monkeypatch: pyte
     assert [(b["data-key"], float(b["data-score"] or 0)) for b in parser.bars] == [("a01", 3.5), ("a02", 64.0)]
     assert json.loads(Path(paths["json"]).read_text())["rows"][1]["score"] == 64.0
     assert Path(paths["csv"]).read_text().splitlines()[2].startswith("a02,Copied,64.0,flagged")
+
+
+def test_a_report_without_scores_has_no_chart_and_no_threshold() -> None:
+    rows = [{"key": "comment:c001 (text)", "title": "toxic-v1 3 > 0", "score": None, "verdict": "flagged"}]
+    paths = write_report("dag", "run", "Moderation", rows, threshold=None, totals={"checked": 1}, title_heading="Why")
+    page = Path(paths["html"]).read_text()
+    assert "<svg" not in page and "threshold" not in page
+    assert "<th>Why</th>" in page and "toxic-v1 3 &gt; 0" in page
