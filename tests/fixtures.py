@@ -31,6 +31,34 @@ os.environ["AIRFLOW__COPYLEAKS__WEBHOOK_SECRET"] = WEBHOOK_SECRET
 os.environ.setdefault("AIRFLOW__COPYLEAKS__STORE_URL", f"sqlite:///{_session_home / 'copyleaks-store.db'}")
 
 
+def clean_process_context(*preload: str) -> Any:
+    """A multiprocessing context whose children never copy a process with other threads (a
+    ``fork`` child can inherit a lock another thread held, the emulator's or a log handler's, and
+    hang). forkserver: one clean server imports ``preload`` once; children fork from it quickly.
+    Only the first call's preload counts (the server is started once per test session), and the
+    server's environment is the session's: pass per-test settings to the child explicitly."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    # The provider's heavy imports by their package names: a test module's own name depends on
+    # how pytest imported it, and a preload that fails is skipped without a word.
+    ctx.set_forkserver_preload(["sqlalchemy", "airflow_copyleaks.store", "airflow_copyleaks.hooks.copyleaks", *preload])
+    return ctx
+
+
+def run_in_clean_processes(target: Callable[..., None], args: list[tuple[Any, ...]], timeout: float = 120) -> list[Any]:
+    """Run ``target(*a, queue)`` for each ``a`` in its own clean process; what each put in the queue."""
+    ctx = clean_process_context(target.__module__)
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*a, queue)) for a in args]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout)
+    assert [p.exitcode for p in procs] == [0] * len(procs), [p.exitcode for p in procs]
+    return [queue.get(timeout=5) for _ in procs]
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
     """Poll ``predicate`` until it returns something truthy (returned); fail naming ``what``."""
     deadline = time.monotonic() + timeout

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import logging
-import multiprocessing
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from airflow_copyleaks.exceptions import (
 from airflow_copyleaks.hooks.copyleaks import CopyleaksHook, RetryPolicy
 from airflow_copyleaks.hooks.token_cache import TokenCache
 from airflow_copyleaks.store import ScanStore
-from tests.fixtures import connection_json
+from tests.fixtures import connection_json, run_in_clean_processes
 
 TEXT = (
     "Editors at the harbour gazette reviewed the evening edition twice before the presses started, "
@@ -65,8 +64,8 @@ def test_token_in_store_is_encrypted(hook: CopyleaksHook, copyleaks_emulator: An
     assert copyleaks_emulator.api_key.encode() not in row[0]
 
 
-def _credits_in_child(conn_json: str, store_url: str, queue: Any) -> None:
-    os.environ["AIRFLOW_CONN_COPYLEAKS_DEFAULT"] = conn_json
+def _credits_in_child(env: dict[str, str], store_url: str, queue: Any) -> None:
+    os.environ.update(env)
     hook = CopyleaksHook("copyleaks_default", store=ScanStore(store_url))
     queue.put(hook.get_credits())
 
@@ -74,22 +73,15 @@ def _credits_in_child(conn_json: str, store_url: str, queue: Any) -> None:
 def test_twenty_processes_cold_cache_one_login(copyleaks_emulator: Any, store_file: str) -> None:
     conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
     ScanStore(store_file)  # create the schema once, as the provider would on first use
-    # fork: each child is a fresh process with its own store connections and no token in memory,
-    # without paying for twenty Airflow imports.
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_credits_in_child, args=(conn, store_file, queue)) for _ in range(20)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    assert [p.exitcode for p in procs] == [0] * 20
-    assert [queue.get(timeout=5) for _ in procs] == [1000] * 20  # every process read the balance
+    # Each child is a fresh process with its own store connections and no token in memory.
+    env = {"AIRFLOW_CONN_COPYLEAKS_DEFAULT": conn}
+    balances = run_in_clean_processes(_credits_in_child, [(env, store_file)] * 20)
+    assert balances == [1000] * 20  # every process read the balance
     assert copyleaks_emulator.stats()["logins"] == 1
 
 
-def _calls_in_child(conn_json: str, store_url: str, calls: int, queue: Any) -> None:
-    os.environ["AIRFLOW_CONN_COPYLEAKS_DEFAULT"] = conn_json
+def _calls_in_child(env: dict[str, str], store_url: str, calls: int, queue: Any) -> None:
+    os.environ.update(env)
     hook = CopyleaksHook("copyleaks_default", store=ScanStore(store_url))
     for _ in range(calls):
         hook.get_credits()
@@ -109,17 +101,11 @@ def test_processes_keep_the_account_rate_together(
     )
     monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", conn)
     CopyleaksHook("copyleaks_default", store=ScanStore(store_file)).get_token()  # one login, shared
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_calls_in_child, args=(conn, store_file, 8, queue)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-    assert [p.exitcode for p in procs] == [0] * 4
+    env = {"AIRFLOW_CONN_COPYLEAKS_DEFAULT": conn, "AIRFLOW__COPYLEAKS__SHARED_RATE_LIMIT": str(shared)}
+    rate_limited = run_in_clean_processes(_calls_in_child, [(env, store_file, 8)] * 4)
     refused = [c for c in api_calls(copyleaks_emulator, "/v3/scans/credits") if c["status"] == 429]
     ok = [c for c in api_calls(copyleaks_emulator, "/v3/scans/credits") if c["status"] == 200]
-    assert len(ok) == 32 and sum(queue.get(timeout=5) for _ in procs) == len(refused)
+    assert len(ok) == 32 and sum(rate_limited) == len(refused)
     if shared:
         assert refused == []
     else:
@@ -409,8 +395,8 @@ def test_shared_rate_limit_falls_back_to_the_process_when_the_store_is_down(
     assert limiter._fallback.rate == 1000
 
 
-def _login_in_child(conn_json: str, store_url: str, queue: Any) -> None:
-    os.environ["AIRFLOW_CONN_COPYLEAKS_DEFAULT"] = conn_json
+def _login_in_child(env: dict[str, str], store_url: str, queue: Any) -> None:
+    os.environ.update(env)
     queue.put(CopyleaksHook("copyleaks_default", store=ScanStore(store_url)).get_token().access_token)
 
 
@@ -422,12 +408,7 @@ def test_a_token_read_from_the_shared_cache_is_masked_in_logs(
 
     conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
     ScanStore(store_file)
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    child = ctx.Process(target=_login_in_child, args=(conn, store_file, queue))
-    child.start()
-    child.join(60)
-    token = queue.get(timeout=5)
+    (token,) = run_in_clean_processes(_login_in_child, [({"AIRFLOW_CONN_COPYLEAKS_DEFAULT": conn}, store_file)])
     assert redact(f"token={token}") == f"token={token}"  # this process has not seen it yet
     monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", conn)
     TokenCache.clear_memory()

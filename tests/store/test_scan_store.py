@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from airflow_copyleaks.store import ScanStore
 from airflow_copyleaks.store import schema as t
+from tests.fixtures import clean_process_context, run_in_clean_processes
 
 COMPLETED = {
     "status": 0,
@@ -324,36 +325,17 @@ def _create_schema(url: str, queue: Any) -> None:
     queue.put(ScanStore(url).schema_version())
 
 
-def _clean_context() -> Any:
-    """forkserver: children start from a clean process, never from a copy of one whose other
-    threads might hold a lock at fork time. The server imports the store once, children fork
-    from it, so eight processes start in milliseconds rather than seconds."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["sqlalchemy", "airflow_copyleaks.store", __name__])
-    return ctx
-
-
-def _run_in_processes(target: Any, args: list[tuple[Any, ...]]) -> list[Any]:
-    ctx = _clean_context()
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=target, args=(*a, queue)) for a in args]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert [p.exitcode for p in procs] == [0] * len(procs)
-    return [queue.get(timeout=5) for _ in procs]
 
 
 def test_eight_processes_race_for_a_lease_and_one_wins(store_url: str) -> None:
     ScanStore(store_url)
-    results = _run_in_processes(_race_lease, [(store_url, f"p{i}") for i in range(8)])
+    results = run_in_clean_processes(_race_lease, [(store_url, f"p{i}") for i in range(8)])
     assert sum(won for _, won in results) == 1
 
 
 def test_a_cold_token_cache_under_eight_processes_yields_one_login(store_url: str) -> None:
     ScanStore(store_url)
-    results = _run_in_processes(_login_once, [(store_url, f"p{i}") for i in range(8)])
+    results = run_in_clean_processes(_login_once, [(store_url, f"p{i}") for i in range(8)])
     assert sorted(logged for _, logged in results).count(True) == 1
     assert None not in [logged for _, logged in results]
     token = ScanStore(store_url).get_token("acct")
@@ -362,12 +344,12 @@ def test_a_cold_token_cache_under_eight_processes_yields_one_login(store_url: st
 
 def test_a_cursor_reader_misses_no_event_while_processes_write(store_url: str) -> None:
     ScanStore(store_url)
-    ctx = _clean_context()
+    ctx = clean_process_context(__name__)
     stop, seen = ctx.Event(), ctx.Queue()
     reader = ctx.Process(target=_follow_events, args=(store_url, stop, seen))
     reader.start()
     try:
-        _run_in_processes(_write_events, [(store_url, i) for i in range(4)])
+        run_in_clean_processes(_write_events, [(store_url, i) for i in range(4)])
     finally:
         stop.set()
     followed = seen.get(timeout=30)
@@ -409,7 +391,7 @@ def test_a_forked_child_does_not_reuse_the_parent_connections(store_url: str) ->
 
 
 def test_eight_processes_create_the_schema_at_once(store_url: str) -> None:
-    assert _run_in_processes(_create_schema, [(store_url,)] * 8) == [t.SCHEMA_VERSION] * 8
+    assert run_in_clean_processes(_create_schema, [(store_url,)] * 8) == [t.SCHEMA_VERSION] * 8
 
 
 def test_upgrade_from_an_older_schema(store_url: str) -> None:
