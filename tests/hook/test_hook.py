@@ -409,12 +409,12 @@ def test_a_token_read_from_the_shared_cache_is_masked_in_logs(
     conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
     ScanStore(store_file)
     (token,) = run_in_clean_processes(_login_in_child, [({"AIRFLOW_CONN_COPYLEAKS_DEFAULT": conn}, store_file)])
-    assert redact(f"token={token}") == f"token={token}"  # this process has not seen it yet
+    assert token in redact(f"token={token}")  # this process has not seen it yet
     monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", conn)
     TokenCache.clear_memory()
     read = CopyleaksHook("copyleaks_default", store=ScanStore(store_file)).get_token().access_token
     assert read == token and copyleaks_emulator.stats()["logins"] == 1
-    assert redact(f"token={token}") == "token=***"
+    assert token not in redact(f"token={token}")
 
 
 def test_the_webhook_secret_is_masked_once_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -424,9 +424,9 @@ def test_the_webhook_secret_is_masked_once_read(monkeypatch: pytest.MonkeyPatch)
 
     secret = "a-webhook-secret-nobody-has-logged-yet-31337"
     monkeypatch.setenv("AIRFLOW__COPYLEAKS__WEBHOOK_SECRET", secret)
-    assert redact(secret) == secret
+    assert secret in redact(secret)
     assert config.webhook_secret() == secret
-    assert redact(f"secret {secret}") == "secret ***"
+    assert secret not in redact(f"secret {secret}")
 
 
 def test_a_redirect_is_not_followed_with_the_api_key(hook: CopyleaksHook, copyleaks_emulator: Any) -> None:
