@@ -10,14 +10,16 @@ the other processes wait for the winner's token instead of logging in themselves
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -28,6 +30,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 if TYPE_CHECKING:
     from airflow_copyleaks.store import ScanStore
+
+log = logging.getLogger(__name__)
 
 # Refresh this long before ``.expires``: a task that starts a long batch must not find its
 # token expiring halfway (the SDKs use 5 minutes; a batch can run longer). Short-lived tokens
@@ -111,7 +115,8 @@ class TokenCache:
                     cached = self._cached()
                     if cached is not None:
                         return cached
-                    token = login()
+                    with self._lease_kept(lease, holder):  # a slow login must not lose it midway
+                        token = login()
                     self._save(token)
                     return token
                 finally:
@@ -122,6 +127,27 @@ class TokenCache:
                 return cached
             if time.monotonic() > deadline:
                 raise TimeoutError("timed out waiting for another process to log in to Copyleaks")
+
+    @contextlib.contextmanager
+    def _lease_kept(self, lease: str, holder: str) -> Iterator[None]:
+        """Renew ``lease`` while the block runs: a login that retries 5xx answers can outlast
+        LOGIN_LEASE_SECONDS, and another process would then log in too."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(LOGIN_LEASE_SECONDS / 3):
+                try:
+                    self._store.try_acquire_lease(lease, holder, LOGIN_LEASE_SECONDS)
+                except Exception as err:  # the store hiccuped: the next renewal may get through
+                    log.warning("Could not renew the Copyleaks login lease: %s", type(err).__name__)
+
+        keeper = threading.Thread(target=renew, name="copyleaks-login-lease", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
 
     def invalidate(self, token: Token) -> None:
         """Forget ``token`` (Copyleaks answered 401), unless another process already replaced it."""

@@ -515,3 +515,23 @@ def test_ai_image_over_27_megapixels_is_refused_before_upload(hook: CopyleaksHoo
 def test_other_v1_label_is_accepted_when_asked_for(hook: CopyleaksHook) -> None:
     mod = hook.moderate_text("mod-other", "I hate you, idiot.", labels=["toxic-v1", "other-v1"])
     assert "moderations" in mod
+
+
+def _token_in_child_with_lease(env: dict[str, str], store_url: str, lease_seconds: float, queue: Any) -> None:
+    from airflow_copyleaks.hooks import token_cache
+
+    os.environ.update(env)
+    token_cache.LOGIN_LEASE_SECONDS = lease_seconds  # short, so that a slow login outlasts it
+    queue.put(CopyleaksHook("copyleaks_default", store=ScanStore(store_url)).get_token().access_token)
+
+
+def test_a_login_slower_than_its_lease_is_still_the_only_one(copyleaks_emulator: Any, store_file: str) -> None:
+    """The login lease is renewed while a slow login runs, so the process waiting for it does
+    not take it over and log in a second time."""
+    conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
+    ScanStore(store_file)
+    copyleaks_emulator.add_fault("/v3/account/login/api", kind="delay", delay_seconds=2.0, count=2)
+    env = {"AIRFLOW_CONN_COPYLEAKS_DEFAULT": conn}
+    tokens = run_in_clean_processes(_token_in_child_with_lease, [(env, store_file, 0.6)] * 2)
+    assert len(set(tokens)) == 1
+    assert copyleaks_emulator.stats()["logins"] == 1

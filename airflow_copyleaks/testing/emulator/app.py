@@ -7,6 +7,7 @@ rate limit (429) and finally the handler. Every non-control call is logged for `
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
 import io
@@ -86,6 +87,9 @@ class EmulatorMiddleware:
         if fault is not None and fault.kind == "expire_tokens":
             # The token runs out just as this call arrives: it goes on and meets the usual 401.
             auth.expire_all(self.state)
+            fault = None
+        if fault is not None and fault.kind == "delay":
+            await asyncio.sleep(fault.delay_seconds)
             fault = None
         drop_answer = fault is not None and fault.kind == "drop_answer"
         if drop_answer:
@@ -438,7 +442,7 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
             return _json(400, {"error": f"kind must be one of {', '.join(FAULT_KINDS)}"})
         fault = Fault(path_prefix=str(raw.get("path_prefix") or "/"), method=raw.get("method"),
                       status=int(raw.get("status") or 503), remaining=int(raw.get("count", 1)), kind=kind,
-                      body=raw.get("body"))
+                      body=raw.get("body"), delay_seconds=float(raw.get("delay_seconds") or 0))
         with state.lock:
             state.faults.append(fault)
         return _json(200, {"ok": True})

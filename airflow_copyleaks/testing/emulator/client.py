@@ -53,14 +53,16 @@ class EmulatorClient:
 
     # ---- faults ---------------------------------------------------------------------------
     def add_fault(self, path_prefix: str, status: int = 503, count: int = 1, method: str | None = None,
-                  kind: str = "status", body: Any = None) -> None:
+                  kind: str = "status", body: Any = None, delay_seconds: float = 0.0) -> None:
         """The next ``count`` calls under ``path_prefix`` answer ``status`` before any other
         processing; with ``kind="reset_connection"`` they lose their connection instead, and with
         ``kind="expire_tokens"`` every token expires just as such a call arrives (it then gets 401),
-        and with ``kind="drop_answer"`` the call is processed (and charged) but its answer is lost.
+        with ``kind="drop_answer"`` the call is processed (and charged) but its answer is lost, and
+        with ``kind="delay"`` it waits ``delay_seconds`` first (a slow Copyleaks).
         ``body`` replaces the usual JSON answer for ``status`` (any error shape Copyleaks may send)."""
         self._call("POST", "faults", json={"path_prefix": path_prefix, "method": method, "status": status,
-                                           "count": count, "kind": kind, "body": body})
+                                           "count": count, "kind": kind, "body": body,
+                                           "delay_seconds": delay_seconds})
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")

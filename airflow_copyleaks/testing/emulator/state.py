@@ -78,8 +78,9 @@ class Scan:
 
 # status: answer that status; reset_connection: drop the connection unanswered; expire_tokens:
 # every token expires as the call arrives, which then goes on (and gets 401); drop_answer: the
-# call is processed (and charged) as usual, then the connection drops before the answer.
-FAULT_KINDS = ("status", "reset_connection", "expire_tokens", "drop_answer")
+# call is processed (and charged) as usual, then the connection drops before the answer; delay:
+# the call waits delay_seconds, then goes on as usual (a slow Copyleaks).
+FAULT_KINDS = ("status", "reset_connection", "expire_tokens", "drop_answer", "delay")
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Fault:
     remaining: int
     kind: str = "status"  # one of FAULT_KINDS
     body: Any = None  # the answer's JSON body instead of the usual one for ``status``
+    delay_seconds: float = 0.0  # for kind "delay"
 
 
 @dataclass
