@@ -219,7 +219,6 @@ class CopyleaksHook(BaseHook):
         )
         if not isinstance(body, dict) or "access_token" not in body:
             raise CopyleaksApiError(200, "login answered without an access_token", endpoint="login")
-        mask(body["access_token"])
         self._count("logins")
         self.log.info("Logged in to Copyleaks as %s", s.email)
         expires = parse_copyleaks_time(body[".expires"])

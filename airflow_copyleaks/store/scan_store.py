@@ -133,9 +133,6 @@ def _error_fields(payload: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-INTEGER_LIMIT = 2**31 - 1  # the integer columns' range on PostgreSQL
-
-
 def _number(value: Any) -> float | None:
     """A number from a payload, or None: a malformed field must not fail the whole delivery."""
     if isinstance(value, bool) or value is None:
@@ -149,7 +146,7 @@ def _number(value: Any) -> float | None:
 
 def _integer(value: Any) -> int | None:
     number = _number(value)
-    return int(number) if number is not None and abs(number) <= INTEGER_LIMIT else None
+    return int(number) if number is not None and abs(number) <= t.INTEGER_MAX else None
 
 
 class ScanStore:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 SCHEMA_VERSION = 3
+INTEGER_MAX = 2**31 - 1  # the largest value the integer columns hold on PostgreSQL
 
 metadata = sa.MetaData()
 

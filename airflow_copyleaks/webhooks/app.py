@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.convertors import PathConvertor, register_url_convertor
 
 from airflow_copyleaks import config
+from airflow_copyleaks.store.schema import INTEGER_MAX
 from airflow_copyleaks.webhooks.artifacts import ArtifactWriter
 from airflow_copyleaks.webhooks.auth import TOKEN_HEADER, verify_token
 
@@ -376,7 +377,9 @@ def _require_token_header_in_schema(app: FastAPI) -> None:
 # a number or {aggregatedScore}); a field of the wrong type is a 422. Unknown fields are kept.
 
 
-NUMBER_LIMIT = 2**31 - 1  # counts, credits and scores: far below; anything past it is not Copyleaks
+# Counts, credits and scores stay far below what the store's integer columns hold; anything past
+# that is not Copyleaks.
+NUMBER_LIMIT = INTEGER_MAX
 
 
 def _is_number(value: Any) -> bool:
