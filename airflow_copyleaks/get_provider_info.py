@@ -66,7 +66,10 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": INTEGRATION,
                 "python-modules": [
-                    "airflow_copyleaks.operators.scans",
+                    "airflow_copyleaks.operators.submit",
+                    "airflow_copyleaks.operators.credits",
+                    "airflow_copyleaks.operators.start",
+                    "airflow_copyleaks.operators.export",
                     "airflow_copyleaks.operators.checks",
                 ],
             }

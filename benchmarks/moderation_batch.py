@@ -34,9 +34,9 @@ SAMPLES = [
 
 
 def run_scenario(name: str, client: Any, items: int, requests_per_second: float, home: Path) -> dict[str, Any]:
+    from airflow_copyleaks.checks.batch import workers_for_rate
     from airflow_copyleaks.hooks.token_cache import TokenCache
     from airflow_copyleaks.operators import CopyleaksModerateOperator
-    from airflow_copyleaks.operators.batch import workers_for_rate
 
     # A cold start per scenario: fresh store (no cached token), fresh emulator state.
     os.environ["AIRFLOW__COPYLEAKS__STORE_URL"] = f"sqlite:///{home / name}.db"

@@ -10,22 +10,22 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# Public name -> module (relative to this package) that defines it.
+# Public name -> module that defines it (relative to this package, or absolute).
 _LAZY: dict[str, str] = {
-    # Synchronous checks (issue 4).
+    # Synchronous checks.
     "CopyleaksModerateOperator": ".checks",
     "CopyleaksImageCheckOperator": ".checks",
     "CopyleaksAiDetectionOperator": ".checks",
     "CopyleaksWritingFeedbackOperator": ".checks",
     "CopyleaksCheckOperator": ".checks",
     "CheckPolicyViolation": ".checks",
-    "Policy": ".policy",
+    "Policy": "airflow_copyleaks.checks.policy",
     # Asynchronous scans (Submit / CheckCredits / Start / Export).
     "CopyleaksSubmitOperator": ".submit",
     "CopyleaksCheckCreditsOperator": ".credits",
     "CopyleaksStartOperator": ".start",
     "CopyleaksExportOperator": ".export",
-    "ScanProperties": ".properties",
+    "ScanProperties": "airflow_copyleaks.scans.properties",
 }
 
 # Kept literal for type checkers and linters; a test checks it matches _LAZY.
@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from airflow_copyleaks.checks.policy import Policy
     from airflow_copyleaks.operators.checks import (
         CheckPolicyViolation,
         CopyleaksAiDetectionOperator,
@@ -55,10 +56,9 @@ if TYPE_CHECKING:
     )
     from airflow_copyleaks.operators.credits import CopyleaksCheckCreditsOperator
     from airflow_copyleaks.operators.export import CopyleaksExportOperator
-    from airflow_copyleaks.operators.policy import Policy
-    from airflow_copyleaks.operators.properties import ScanProperties
     from airflow_copyleaks.operators.start import CopyleaksStartOperator
     from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
+    from airflow_copyleaks.scans.properties import ScanProperties
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """Synchronous Copyleaks checks as editorial gates: moderation, image plagiarism, AI text, writing.
 
 Each operator checks one item or a batch (concurrently, at the account's request rate), pushes a
-small JSON report to XCom and applies a :class:`~airflow_copyleaks.operators.policy.Policy`::
+small JSON report to XCom and applies a :class:`~airflow_copyleaks.checks.policy.Policy`::
 
     CopyleaksModerateOperator(
         task_id="gate_comments",
@@ -25,17 +25,17 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from airflow_copyleaks import config, ids
 from airflow_copyleaks import validation as v
+from airflow_copyleaks.checks import summaries as s
+from airflow_copyleaks.checks.batch import BatchRunner, ItemOutcome, workers_for_rate
+from airflow_copyleaks.checks.inputs import ImageItem, TextItem, image_items, load_image, text_items
+from airflow_copyleaks.checks.policy import Bound, Breach, Policy, decide, evaluate
+from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import (
     CopyleaksConflictError,
     CopyleaksError,
     CopyleaksPolicyViolation,
     CopyleaksValidationError,
 )
-from airflow_copyleaks.operators import summaries as s
-from airflow_copyleaks.operators.batch import BatchRunner, ItemOutcome, workers_for_rate
-from airflow_copyleaks.operators.clients import CopyleaksClientMixin
-from airflow_copyleaks.operators.inputs import ImageItem, TextItem, image_items, load_image, text_items
-from airflow_copyleaks.operators.policy import Bound, Breach, Policy, decide, evaluate
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -6,15 +6,15 @@ wait to be started (CopyleaksStartOperator). A budget is enforced here, before a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from airflow_copyleaks.checks.policy import as_number
 from airflow_copyleaks.exceptions import CopyleaksValidationError
-from airflow_copyleaks.operators.policy import as_number
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
-from airflow_copyleaks.triggers import records
+from airflow_copyleaks.waits import records
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -82,7 +82,7 @@ class CopyleaksCheckCreditsOperator(CopyleaksSubmitOperator):
             return None
         return as_number(self.credit_budget, "credit_budget")
 
-    def _credits_of(self, scan_id: str, record: dict[str, Any] | None) -> int:
+    def _credits_of(self, scan_id: str, record: Mapping[str, Any] | None) -> int:
         value = ((record or {}).get("summary") or {}).get("credits")
         if value is None:  # not folded into the scan row: read the creditsChecked webhook itself
             payload = self.store.get_event_payload(scan_id, "creditsChecked") or {}

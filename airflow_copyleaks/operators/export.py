@@ -17,11 +17,12 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_copyleaks import config, ids
+from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksConflictError, CopyleaksValidationError
 from airflow_copyleaks.links import LINK_XCOM_KEY, CopyleaksReportLink
-from airflow_copyleaks.operators.clients import CopyleaksClientMixin
-from airflow_copyleaks.operators.waiting import as_seconds, coerce_scan_ids, default_deferrable
-from airflow_copyleaks.triggers import records
+from airflow_copyleaks.waits import records
+from airflow_copyleaks.waits.domain import InvalidWaitEvent, check_export_event
+from airflow_copyleaks.waits.tasks import as_seconds, coerce_scan_ids, default_deferrable, wait_for_export
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -157,37 +158,17 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
             return {"export_id": export_id, "scan_id": scan_id, "results": chosen, "status": "requested"}
         deadline = time.time() + as_seconds(self.wait_timeout, 3600.0)
         poll = self.poll_interval if self.poll_interval is not None else config.get_float("poll_interval_seconds")
-        if self.deferrable:
-            from airflow_copyleaks.triggers.scan import CopyleaksExportTrigger
-
-            trigger = CopyleaksExportTrigger(
-                export_id, scan_id=scan_id, deadline=deadline, store_url=self.store_url, poll_interval=poll
-            )
-            self.defer(trigger=trigger, method_name="execute_complete", timeout=None)
-        event: dict[str, Any]
-        while True:  # blocking wait: the same rule as the trigger, in the worker
-            export = records.get_export(self.store, export_id)
-            if export is not None and export["status"] != "pending":
-                event = {"status": "success", "export_id": export_id, "scan_id": scan_id, "export": export}
-                break
-            if time.time() >= deadline:
-                event = {
-                    "status": "timeout",
-                    "export_id": export_id,
-                    "scan_id": scan_id,
-                    "export": export,
-                    "message": f"timed out waiting for export {export_id!r}",
-                }
-                break
-            time.sleep(max(0.0, min(poll, deadline - time.time())))
+        event = wait_for_export(self, export_id, scan_id, deadline=deadline, poll_interval=poll)
         return self._finish(context, event)
 
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         return self._finish(context, event)
 
     def _finish(self, context: Context, event: Any) -> dict[str, Any]:
-        if not isinstance(event, dict) or event.get("status") not in ("success", "timeout"):
-            raise AirflowException(f"Copyleaks export trigger sent no usable event: {event!r}")
+        try:
+            event = check_export_event(event)
+        except InvalidWaitEvent as err:
+            raise AirflowException(str(err)) from None
         if event["status"] == "timeout":
             raise AirflowException(f"Copyleaks: {event.get('message')}")
         export = event.get("export") or {}

@@ -6,7 +6,7 @@ double-starts nor reports the scans it started before as failures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,9 +14,11 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_copyleaks import validation as v
+from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksValidationError
-from airflow_copyleaks.operators.clients import CopyleaksClientMixin
-from airflow_copyleaks.operators.waiting import (
+from airflow_copyleaks.waits import records
+from airflow_copyleaks.waits.domain import ScanRecord, build_event
+from airflow_copyleaks.waits.tasks import (
     ScanWaitMixin,
     coerce_scan_ids,
     default_deferrable,
@@ -25,8 +27,6 @@ from airflow_copyleaks.operators.waiting import (
     raise_for_event,
     validate_scan_event,
 )
-from airflow_copyleaks.triggers import records
-from airflow_copyleaks.triggers.outcomes import build_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -85,11 +85,7 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
             raise CopyleaksValidationError("error_handling", f"is {self.error_handling!r}", limit="cancel or ignore")
         scan_ids = coerce_scan_ids(self.scan_ids)
         known = records.get_scans(self.store, scan_ids)
-        already = [
-            sid
-            for sid in scan_ids
-            if (known.get(sid) or {}).get("started") or (known.get(sid) or {}).get("status") in ("completed", "error")
-        ]
+        already = [sid for sid in scan_ids if _already_started(known.get(sid))]
         to_start = [sid for sid in scan_ids if sid not in already]
         started: list[str] = []
         failed: list[str] = []
@@ -113,7 +109,7 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
         waiting = result["scan_ids"]
         if not self.wait_for_completion or not waiting:
             return result
-        from airflow_copyleaks.operators.waiting import check_once
+        from airflow_copyleaks.waits.tasks import check_once
 
         scans, pending = check_once(self.store, waiting, ["completed"])
         if pending and self.deferrable:
@@ -133,7 +129,11 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
         event = validate_scan_event(event, result.get("scan_ids"))
         return self._finish(result, event)
 
-    def _finish(self, result: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    def _finish(self, result: dict[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
         result = {**result, "status": event["status"], "scans": event["scans"]}
         raise_for_event(event, "completed")
         return result
+
+
+def _already_started(record: ScanRecord | None) -> bool:
+    return record is not None and (record["started"] or record["status"] in ("completed", "error"))

@@ -16,15 +16,16 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_copyleaks import config, ids
+from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import (
     CopyleaksApiError,
     CopyleaksConflictError,
     CopyleaksError,
     CopyleaksValidationError,
 )
-from airflow_copyleaks.operators.clients import CopyleaksClientMixin
-from airflow_copyleaks.operators.documents import Document, documents_from, load
-from airflow_copyleaks.operators.waiting import (
+from airflow_copyleaks.scans.documents import Document, documents_from, load
+from airflow_copyleaks.waits import records
+from airflow_copyleaks.waits.tasks import (
     ScanWaitMixin,
     default_deferrable,
     pull_wait_state,
@@ -32,12 +33,11 @@ from airflow_copyleaks.operators.waiting import (
     raise_for_event,
     validate_scan_event,
 )
-from airflow_copyleaks.triggers import records
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_copyleaks.operators.properties import ScanProperties
+    from airflow_copyleaks.scans.properties import ScanProperties
 
 
 ACTIONS = {
@@ -186,7 +186,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         ti = context["ti"]
         nonce = ids.force_nonce(ti.run_id) if config.as_bool(self.force_new_scan) else ""
         # Imported here: two dozen dataclasses cost ~0.15 s, paid at every DAG parse otherwise.
-        from airflow_copyleaks.operators.properties import properties_to_wire
+        from airflow_copyleaks.scans.properties import properties_to_wire
 
         base_props = properties_to_wire(self.properties)
         self._check_properties_action(base_props, action)
@@ -216,7 +216,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         scans, pending = self._stored_state(scan_ids, wanted)
         if not pending:  # a cleared task whose scans already finished: nothing to wait for
             self.log.info("All %d scan(s) already reached %s in the store; not waiting again", len(scan_ids), wanted)
-            from airflow_copyleaks.triggers.outcomes import build_event
+            from airflow_copyleaks.waits.domain import build_event
 
             return self._result(items, build_event(scan_ids, [wanted], scans), wanted)
         if self.deferrable:
@@ -246,7 +246,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             )
 
     def _stored_state(self, scan_ids: list[str], wanted: str) -> tuple[dict[str, Any], list[str]]:
-        from airflow_copyleaks.operators.waiting import check_once
+        from airflow_copyleaks.waits.tasks import check_once
 
         return check_once(self.store, scan_ids, [wanted])
 
@@ -306,7 +306,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             "kind": doc.kind,
         }
 
-    def _result(self, items: dict[str, dict[str, Any]], event: dict[str, Any] | None, wanted: str) -> dict[str, Any]:
+    def _result(self, items: dict[str, dict[str, Any]], event: Mapping[str, Any] | None, wanted: str) -> dict[str, Any]:
         """The XCom result; raises for failed scans, a timeout or (optionally) rejected items."""
         scan_ids = [e["scan_id"] for e in items.values() if e.get("scan_id") and not e.get("error")]
         scans = (event or {}).get("scans") or {}

@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException
 
 from airflow_copyleaks import config
+from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksScanFailed
-from airflow_copyleaks.operators.clients import CopyleaksClientMixin
-from airflow_copyleaks.operators.waiting import (
+from airflow_copyleaks.waits import records
+from airflow_copyleaks.waits.domain import ScanWaitEvent, ScanWaitResult, build_event, normalise_statuses
+from airflow_copyleaks.waits.tasks import (
     check_once,
     coerce_scan_ids,
     default_deferrable,
+    defer_scan_wait,
     raise_for_event,
     validate_scan_event,
 )
-from airflow_copyleaks.triggers import records
-from airflow_copyleaks.triggers.outcomes import build_event, normalise_statuses
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -82,19 +83,8 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         scans, pending = check_once(self.store, ids, wanted)
         if not pending:  # already there: no need to occupy the triggerer
             return self._finish(build_event(ids, wanted, scans))
-        from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
-
-        trigger = CopyleaksScanTrigger(
-            scan_ids=ids,
-            wanted=wanted,
-            deadline=time.time() + float(self.timeout),
-            copyleaks_conn_id=self.copyleaks_conn_id,
-            store_url=self.store_url,
-            poll_interval=self.poll_interval,
-            resend_after_seconds=self.resend_after_seconds,
-        )
-        # timeout=None: the trigger's deadline yields a timeout event, handled below.
-        self.defer(trigger=trigger, method_name="execute_complete", timeout=None)
+        # The sensor's timeout becomes the trigger's deadline: a timeout event, handled below.
+        defer_scan_wait(self, ids, wanted, deadline=time.time() + float(self.timeout), poll_interval=self.poll_interval)
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         ids = coerce_scan_ids(self.scan_ids)
@@ -122,11 +112,11 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
             raise AirflowSensorTimeout(f"Copyleaks: {event.get('message')}")
         return self._finish(event)
 
-    def _finish(self, event: dict[str, Any]) -> dict[str, Any]:
+    def _finish(self, event: ScanWaitEvent) -> ScanWaitResult:
         try:
             raise_for_event(event, event["wanted"])
         except CopyleaksScanFailed as err:
             if self.soft_fail:  # "skip on failure", in poke mode as in deferrable mode
                 raise AirflowSkipException(str(err)) from err
             raise
-        return {k: event.get(k) for k in ("status", "wanted", "scan_ids", "scans", "message")}
+        return cast(ScanWaitResult, {k: event.get(k) for k in ("status", "wanted", "scan_ids", "scans", "message")})

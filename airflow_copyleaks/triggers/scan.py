@@ -19,14 +19,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from airflow_copyleaks import config
 from airflow_copyleaks.masking import mask_url_password
-from airflow_copyleaks.triggers import records
-from airflow_copyleaks.triggers.outcomes import (
+from airflow_copyleaks.triggers.watcher import Subscription, watcher_for
+from airflow_copyleaks.waits import records
+from airflow_copyleaks.waits.domain import (
+    ScanRecord,
     accepted_statuses,
     build_event,
+    export_event,
     normalise_statuses,
     scan_outcome,
 )
-from airflow_copyleaks.triggers.watcher import Subscription, watcher_for
 
 T = TypeVar("T")
 # What a store that is restarting or unreachable raises; anything else is a bug and surfaces.
@@ -115,7 +117,7 @@ class CopyleaksScanTrigger(BaseTrigger):
             else config.get_float("resend_after_seconds")
         )
         accepted = accepted_statuses(self.wanted)
-        scans: dict[str, dict[str, Any] | None] = dict.fromkeys(self.scan_ids)
+        scans: dict[str, Any] = dict.fromkeys(self.scan_ids)
         started = await until_the_store_answers(
             lambda: self._subscribe_and_read(store_url, poll), deadline=self.deadline, first_delay=poll, log=self.log
         )
@@ -162,7 +164,7 @@ class CopyleaksScanTrigger(BaseTrigger):
 
     async def _subscribe_and_read(
         self, store_url: str, poll: float
-    ) -> tuple[Any, Subscription, dict[str, dict[str, Any]]]:
+    ) -> tuple[Any, Subscription, dict[str, ScanRecord]]:
         store = await asyncio.to_thread(records.open_store, store_url)
         # Subscribed first, read second: nothing written in between can be missed.
         subscription = await watcher_for(store_url, store, poll).subscribe(self.scan_ids, poll)
@@ -227,20 +229,10 @@ class CopyleaksExportTrigger(BaseTrigger):
                     log=self.log,
                 )
             if export is not None and export["status"] != "pending":
-                yield TriggerEvent(
-                    {"status": "success", "export_id": self.export_id, "scan_id": self.scan_id, "export": export}
-                )
+                yield TriggerEvent(export_event(self.export_id, self.scan_id, export))
                 return
             now = time.time()
             if self.deadline is not None and now >= self.deadline:
-                yield TriggerEvent(
-                    {
-                        "status": "timeout",
-                        "export_id": self.export_id,
-                        "scan_id": self.scan_id,
-                        "message": f"timed out waiting for export {self.export_id!r} to complete",
-                        "export": export,
-                    }
-                )
+                yield TriggerEvent(export_event(self.export_id, self.scan_id, export, timed_out=True))
                 return
             await asyncio.sleep(min(poll, self.deadline - now) if self.deadline is not None else poll)

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_copyleaks.triggers import records
+from airflow_copyleaks.waits import records
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
+from airflow_copyleaks.checks.batch import BatchRunner, ItemOutcome, is_retryable, workers_for_rate
 from airflow_copyleaks.exceptions import CopyleaksRateLimitError, CopyleaksValidationError
 from airflow_copyleaks.operators import _LAZY
 from airflow_copyleaks.operators import __all__ as exported
-from airflow_copyleaks.operators.batch import BatchRunner, ItemOutcome, is_retryable, workers_for_rate
 
 
 def test_outcomes_keep_order_and_isolate_failures() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_copyleaks.checks.policy import Breach, Policy, decide, evaluate
 from airflow_copyleaks.exceptions import CopyleaksValidationError
-from airflow_copyleaks.operators.policy import Breach, Policy, decide, evaluate
 
 LABELS = {"hate-speech-v1": "max", "profanity-v1": "max", "toxic-v1": "max"}
 

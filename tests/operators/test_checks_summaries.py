@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow_copyleaks.operators import summaries as s
+from airflow_copyleaks.checks import summaries as s
 
 TEXT = "You idiot, damn it."
 

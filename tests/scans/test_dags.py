@@ -15,10 +15,10 @@ from tests.scans.conftest import TEXT, DagRunner, submit_calls
 
 HEADER = """
 from airflow.sdk import DAG
-from airflow_copyleaks.operators.scans import (
+from airflow_copyleaks.operators import (
     CopyleaksCheckCreditsOperator, CopyleaksExportOperator, CopyleaksStartOperator, CopyleaksSubmitOperator,
 )
-from airflow_copyleaks.operators.properties import Pdf, ScanProperties
+from airflow_copyleaks.scans.properties import Pdf, ScanProperties
 from airflow_copyleaks.sensors.scan import CopyleaksScanSensor
 
 TEXT = {text!r}
@@ -71,7 +71,7 @@ with DAG("flow_submit", schedule=None):
     assert len(submit_calls(copyleaks_emulator)) == 2
     deliveries = [w for w in copyleaks_emulator.webhooks() if w["kind"] == "status"]
     assert len(deliveries) >= 3  # duplicates were delivered, and changed nothing
-    from airflow_copyleaks.triggers import records
+    from airflow_copyleaks.waits import records
 
     both = [scan_id("a", TEXT), scan_id("b", TEXT + " Also a new sentence here.")]
     scans = records.get_scans(receiver.store, both)

@@ -17,9 +17,9 @@ from airflow.sdk.exceptions import (
 from airflow_copyleaks.exceptions import CopyleaksScanFailed, CopyleaksValidationError
 from airflow_copyleaks.operators.credits import CopyleaksCheckCreditsOperator
 from airflow_copyleaks.operators.export import CopyleaksExportOperator
-from airflow_copyleaks.operators.properties import Pdf, ScanProperties
 from airflow_copyleaks.operators.start import CopyleaksStartOperator
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
+from airflow_copyleaks.scans.properties import Pdf, ScanProperties
 from airflow_copyleaks.sensors.scan import CopyleaksScanSensor
 from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
 from tests.fixtures import context_for

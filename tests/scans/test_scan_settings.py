@@ -15,8 +15,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 from airflow_copyleaks.exceptions import CopyleaksScanFailed, CopyleaksValidationError
 from airflow_copyleaks.operators.credits import CopyleaksCheckCreditsOperator
 from airflow_copyleaks.operators.export import CopyleaksExportOperator
-from airflow_copyleaks.operators.properties import ScanProperties
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
+from airflow_copyleaks.scans.properties import ScanProperties
 from airflow_copyleaks.sensors.scan import CopyleaksScanSensor
 from tests.fixtures import context_for
 from tests.scans.conftest import TEXT, submit_calls

@@ -184,7 +184,7 @@ async def test_a_failed_read_of_woken_scans_is_tried_again_not_skipped(
     from sqlalchemy.exc import OperationalError
 
     from airflow_copyleaks.store import get_store
-    from airflow_copyleaks.triggers import records
+    from airflow_copyleaks.waits import records
 
     store = get_store(store_file)
     store.register_scan("af-blip", kind="text", action="scan", sandbox=True, meta={})
@@ -216,8 +216,8 @@ async def test_the_export_trigger_waits_out_a_store_blip(store_file: str, monkey
     from sqlalchemy.exc import OperationalError
 
     from airflow_copyleaks.store import get_store
-    from airflow_copyleaks.triggers import records
     from airflow_copyleaks.triggers.scan import CopyleaksExportTrigger
+    from airflow_copyleaks.waits import records
 
     store = get_store(store_file)
     store.register_export("ex-blip", "af-blip", expected=[])

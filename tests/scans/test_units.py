@@ -7,8 +7,8 @@ import json
 import pytest
 
 from airflow_copyleaks.exceptions import CopyleaksValidationError
-from airflow_copyleaks.operators.documents import documents_from, load
-from airflow_copyleaks.operators.properties import (
+from airflow_copyleaks.scans.documents import documents_from, load
+from airflow_copyleaks.scans.properties import (
     AiGeneratedText,
     Explain,
     Filters,
@@ -20,8 +20,8 @@ from airflow_copyleaks.operators.properties import (
     ScanProperties,
     properties_to_wire,
 )
-from airflow_copyleaks.operators.waiting import coerce_scan_ids, validate_scan_event
 from airflow_copyleaks.triggers.scan import CopyleaksExportTrigger, CopyleaksScanTrigger, build_event
+from airflow_copyleaks.waits.tasks import coerce_scan_ids, validate_scan_event
 
 
 def test_properties_use_wire_names_and_leave_unset_out() -> None:

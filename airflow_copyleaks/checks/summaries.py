@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from airflow_copyleaks.operators.policy import Bound
+from airflow_copyleaks.checks.policy import Bound
 
 EXCERPT_MAX_CHARS = 120
 MATCH_PAGES_MAX = 5

@@ -11,9 +11,10 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow_copyleaks.exceptions import CopyleaksApiError, CopyleaksNotFoundError
+from airflow_copyleaks.waits.domain import ScanRecord, ScanSummary
 
 if TYPE_CHECKING:
     from airflow_copyleaks.store import ScanStatus, ScanStore, StoredEvent
@@ -38,11 +39,7 @@ def _code(value: str | None) -> int | str | None:
     return value
 
 
-# Statuses the store uses before Copyleaks reports: the scan is still on its way.
-PENDING_STATUSES = frozenset({"submitted", "started"})
-
-
-def normalise_scan(record: ScanStatus) -> dict[str, Any]:
+def normalise_scan(record: ScanStatus) -> ScanRecord:
     """A stored scan as plain JSON-able data: ``scan_id``, ``status``, ``last_activity`` (epoch
     seconds: the latest of registration, last delivery and last resend request), ``summary``."""
     times = [_epoch(record.created_at), _epoch(record.updated_at), _epoch(record.resend_requested_at)]
@@ -59,12 +56,12 @@ def normalise_scan(record: ScanStatus) -> dict[str, Any]:
         "last_activity": max(t for t in times if t is not None),
         "resend_requested_at": _epoch(record.resend_requested_at),
         "started": record.status == "started",
-        "summary": {k: v for k, v in summary.items() if v is not None},
+        "summary": cast(ScanSummary, {k: v for k, v in summary.items() if v is not None}),
         "meta": dict(record.meta or {}),
     }
 
 
-def get_scans(store: ScanStore, scan_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def get_scans(store: ScanStore, scan_ids: Sequence[str]) -> dict[str, ScanRecord]:
     """The stored scans among ``scan_ids`` (unknown ones are left out), normalised; one query
     per 500 ids."""
     if not scan_ids:
@@ -80,13 +77,6 @@ def read_events_after(store: ScanStore, cursor: int) -> tuple[list[StoredEvent],
 
 def event_scan_id(event: StoredEvent) -> str:
     return event.scan_id
-
-
-def summary(record: dict[str, Any] | None) -> dict[str, Any]:
-    """Per-scan summary for XCom: the status plus the few figures the store recorded."""
-    if record is None:
-        return {"status": None}
-    return {"status": record.get("status"), **(record.get("summary") or {})}
 
 
 def get_export(store: ScanStore, export_id: str) -> dict[str, Any] | None:

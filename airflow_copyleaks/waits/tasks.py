@@ -1,4 +1,4 @@
-"""Waiting on scans, shared by the operators and the sensor: in the triggerer or in the worker.
+"""Waiting on scans from a task, shared by the operators and the sensor: deferred or blocking.
 
 The deferrable path hands :class:`~airflow_copyleaks.triggers.scan.CopyleaksScanTrigger` a
 wall-clock deadline and defers with ``timeout=None``, so a timeout comes back as an event that
@@ -18,10 +18,17 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_copyleaks.exceptions import CopyleaksScanFailed, CopyleaksValidationError
-from airflow_copyleaks.triggers import records
-from airflow_copyleaks.triggers.outcomes import accepted_statuses, build_event, scan_outcome
-
-EVENT_STATUSES = ("success", "error", "timeout")
+from airflow_copyleaks.waits import records
+from airflow_copyleaks.waits.domain import (
+    ExportEvent,
+    InvalidWaitEvent,
+    ScanWaitEvent,
+    accepted_statuses,
+    build_event,
+    check_event,
+    export_event,
+    scan_outcome,
+)
 
 
 def default_deferrable() -> bool:
@@ -64,24 +71,12 @@ def coerce_scan_ids(value: Any, field: str = "scan_ids", *, allow_empty: bool = 
     return ids
 
 
-def validate_scan_event(event: Any, scan_ids: Sequence[str] | None = None) -> dict[str, Any]:
+def validate_scan_event(event: Any, scan_ids: Sequence[str] | None = None) -> ScanWaitEvent:
     """Check a trigger event's shape before trusting it (it comes back through the database)."""
-    if not isinstance(event, dict):
-        raise AirflowException(f"Copyleaks trigger sent no usable event: {event!r}")
-    status = event.get("status")
-    if status not in EVENT_STATUSES:
-        raise AirflowException(f"Copyleaks trigger sent an event with unknown status {status!r}: {event!r}")
-    scans = event.get("scans")
-    if not isinstance(scans, dict):
-        raise AirflowException(f"Copyleaks trigger event has no per-scan summaries: {event!r}")
-    wanted = event.get("wanted")
-    if not isinstance(wanted, list) or not wanted or not all(isinstance(w, str) for w in wanted):
-        raise AirflowException(f"Copyleaks trigger event does not say which statuses it waited for: {event!r}")
-    if scan_ids is not None:
-        missing = [sid for sid in scan_ids if sid not in scans]
-        if missing:
-            raise AirflowException(f"Copyleaks trigger event lacks scan(s) {missing[:5]}")
-    return event
+    try:
+        return check_event(event, scan_ids)
+    except InvalidWaitEvent as err:
+        raise AirflowException(str(err)) from None
 
 
 def check_once(store: Any, scan_ids: Sequence[str], wanted: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
@@ -102,7 +97,7 @@ def wait_in_worker(
     poll_interval: float,
     resender: records.Resender | None,
     sleep: Any = time.sleep,
-) -> dict[str, Any]:
+) -> ScanWaitEvent:
     """Block until the scans are done, failed or the deadline passed; same event as the trigger."""
     while True:
         scans, pending = check_once(store, scan_ids, wanted)
@@ -126,7 +121,7 @@ def wait_in_worker(
         sleep(max(0.0, min(poll_interval, deadline - now)))
 
 
-def raise_for_event(event: dict[str, Any], wanted: str | Sequence[str]) -> None:
+def raise_for_event(event: Mapping[str, Any], wanted: str | Sequence[str]) -> None:
     """Fail the task for a timeout, an unknown scan or a scan that ended in error, or one that
     reached none of the ``wanted`` statuses."""
     wanted = [wanted] if isinstance(wanted, str) else list(wanted)
@@ -167,6 +162,36 @@ def pull_wait_state(context: Any, task_id: str) -> dict[str, Any]:
     return value
 
 
+def defer_scan_wait(
+    task: Any,
+    scan_ids: Sequence[str],
+    wanted: Sequence[str],
+    *,
+    deadline: float,
+    poll_interval: float | None,
+    method_name: str = "execute_complete",
+    kwargs: dict[str, Any] | None = None,
+) -> None:
+    """Hand the wait to the scan trigger: raises ``TaskDeferred``; the task resumes in ``method_name``.
+
+    ``task`` carries ``copyleaks_conn_id``, ``store_url`` and ``resend_after_seconds``. This is the
+    only place where tasks reach the scan trigger, so operators and sensors need not import it.
+    """
+    from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
+
+    trigger = CopyleaksScanTrigger(
+        scan_ids=list(scan_ids),
+        wanted=list(wanted),
+        deadline=deadline,
+        copyleaks_conn_id=task.copyleaks_conn_id,
+        store_url=task.store_url,
+        poll_interval=poll_interval,
+        resend_after_seconds=task.resend_after_seconds,
+    )
+    # timeout=None: the trigger's own deadline sends a timeout event that the task handles.
+    task.defer(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=None)
+
+
 class ScanWaitMixin:
     """Wait for scans from an operator: defer (default) or block, with one deadline either way.
 
@@ -192,25 +217,16 @@ class ScanWaitMixin:
         *,
         method_name: str,
         kwargs: dict[str, Any],
-    ) -> dict[str, Any]:
+    ) -> ScanWaitEvent:
         """Return the final event now (blocking) or raise TaskDeferred (deferrable)."""
         from airflow_copyleaks import config
-        from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
 
         deadline = time.time() + as_seconds(self.wait_timeout, self.DEFAULT_WAIT_TIMEOUT)
         poll = self.poll_interval if self.poll_interval is not None else config.get_float("poll_interval_seconds")
         if self.deferrable:
-            trigger = CopyleaksScanTrigger(
-                scan_ids=list(scan_ids),
-                wanted=list(wanted),
-                deadline=deadline,
-                copyleaks_conn_id=self.copyleaks_conn_id,
-                store_url=self.store_url,
-                poll_interval=poll,
-                resend_after_seconds=self.resend_after_seconds,
+            defer_scan_wait(
+                self, scan_ids, wanted, deadline=deadline, poll_interval=poll, method_name=method_name, kwargs=kwargs
             )
-            # timeout=None: the trigger's own deadline sends a timeout event that we handle.
-            self.defer(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=None)  # type: ignore[attr-defined]
         resend_after = (
             self.resend_after_seconds
             if self.resend_after_seconds is not None
@@ -218,3 +234,25 @@ class ScanWaitMixin:
         )
         resender = records.Resender(store, self.copyleaks_conn_id, resend_after)
         return wait_in_worker(store, scan_ids, wanted, deadline=deadline, poll_interval=poll, resender=resender)
+
+
+def wait_for_export(
+    task: Any, export_id: str, scan_id: str, *, deadline: float, poll_interval: float
+) -> ExportEvent:
+    """Defer ``task`` to the export trigger (it resumes in ``execute_complete``), or block in the
+    worker with the same rule: the export is done once it is no longer pending."""
+    if task.deferrable:
+        from airflow_copyleaks.triggers.scan import CopyleaksExportTrigger
+
+        trigger = CopyleaksExportTrigger(
+            export_id, scan_id=scan_id, deadline=deadline, store_url=task.store_url, poll_interval=poll_interval
+        )
+        # timeout=None: the trigger's own deadline sends a timeout event that the task handles.
+        task.defer(trigger=trigger, method_name="execute_complete", timeout=None)
+    while True:
+        export = records.get_export(task.store, export_id)
+        if export is not None and export["status"] != "pending":
+            return export_event(export_id, scan_id, export)
+        if time.time() >= deadline:
+            return export_event(export_id, scan_id, export, timed_out=True)
+        time.sleep(max(0.0, min(poll_interval, deadline - time.time())))

@@ -1,0 +1,1 @@
+"""What the synchronous check operators build on: inputs, batches, policies and summaries."""

@@ -1,0 +1,1 @@
+"""What the asynchronous scan operators build on: the documents they submit and scan properties."""
