@@ -212,13 +212,19 @@ def test_content_ids_keep_sandbox_and_real_checks_apart(copyleaks_conn: str, cop
 def test_a_check_whose_answer_was_lost_is_reported_and_not_paid_again(
     copyleaks_conn: str, copyleaks_emulator: Any
 ) -> None:
-    """Copyleaks moderated (and charged) the text, but the answer never arrived: the retry meets
-    409. Copyleaks keeps no result to fetch again, so the item says so plainly; the others are fine."""
+    """Copyleaks moderated (and charged) the text, but the answer never arrived. A paid check is
+    not sent again when it may have reached Copyleaks, so the item reports the lost answer; the
+    task's next try meets 409, and as Copyleaks keeps no result to fetch again, the item says so
+    plainly. The others are fine, and nothing is paid twice."""
     texts = [{"key": "lost", "text": CLEAN}, {"key": "fine", "text": TOXIC}]
     copyleaks_emulator.add_fault(path_prefix="/v1/text-moderation/", kind="drop_answer", method="POST")
     report, _ = run(moderate(texts=texts, max_workers=1, policy={"fail_on_error": False}))
     items = {i["key"]: i for i in report["items"]}
     assert items["fine"]["status"] == "ok" and items["fine"]["verdict"] == "hit"
     lost = items["lost"]
-    assert lost["status"] == "error" and "already used" in lost["error"] and "force_new_scan" in lost["error"]
+    assert lost["status"] == "error" and "ConnectionError" in lost["error"]
     assert copyleaks_emulator.stats()["credits_used"] == 2  # each text paid once, the lost one included
+    report, _ = run(moderate(texts=texts, max_workers=1, policy={"fail_on_error": False}))
+    lost = {i["key"]: i for i in report["items"]}["lost"]
+    assert lost["status"] == "error" and "already used" in lost["error"] and "force_new_scan" in lost["error"]
+    assert copyleaks_emulator.stats()["credits_used"] == 2
