@@ -22,6 +22,7 @@ from airflow_copyleaks import config
 from airflow_copyleaks import validation as v
 from airflow_copyleaks.exceptions import CopyleaksApiError, CopyleaksAuthError
 from airflow_copyleaks.hooks.account import AccountEndpoints
+from airflow_copyleaks.hooks.backends import MemoryBackend, RequestLimiter, open_backend
 from airflow_copyleaks.hooks.endpoints import chunked, dumps_small, quote_id
 from airflow_copyleaks.hooks.rate_limit import RateLimiter, SharedRateLimiter
 from airflow_copyleaks.hooks.retry import ENDPOINTS, RetryPolicy, RetryRule, rule_for
@@ -54,7 +55,8 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
         fields ``api_base_url``, ``identity_base_url``, ``sandbox``, ``webhook_base_url``,
         ``requests_per_second``, ``timeout_seconds`` and ``max_retries``; ``proxies``, ``verify``,
         ``cert`` and ``trust_env`` shape the HTTP session as on an HTTP connection.
-    :param store: The ScanStore that holds the shared token cache (default: the configured one).
+    :param store: What the account's processes share (token, leases, rate slots): a ScanStore
+        (default: the configured one) or a :class:`~.backends.MemoryBackend`.
     :param retry_policy: Override the connection's retry settings (tests use short waits).
     """
 
@@ -77,7 +79,7 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
         self._settings: Settings | None = None
         self._transport: Transport | None = None
         self._token_cache: TokenCache | None = None
-        self._limiter: RateLimiter | SharedRateLimiter | None = None
+        self._limiter: RequestLimiter | None = None
         self._masked_token: str | None = None
         self.stats = {"requests": 0, "retries": 0, "rate_limited": 0, "logins": 0}
         self._stats_lock = threading.Lock()
@@ -151,27 +153,32 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
     # ----------------------------------------------------------------------------- token
 
     @property
+    def backend(self) -> Any:
+        """What the account's processes share: the given store, the configured one, or (when
+        that cannot be opened) this process's memory, so that calls still work without a database."""
+        with self._settings_lock:
+            if self._store is None:
+                self._store = open_backend()
+            return self._store
+
+    @property
     def token_cache(self) -> TokenCache:
         s = self.settings
+        backend = self.backend
         with self._settings_lock:
             if self._token_cache is None:
-                from airflow_copyleaks.store import get_store
-
-                self._token_cache = TokenCache(
-                    self._store or get_store(), identity_url=s.identity_url, email=s.email, api_key=s.api_key
-                )
+                self._token_cache = TokenCache(backend, identity_url=s.identity_url, email=s.email, api_key=s.api_key)
             return self._token_cache
 
     @property
-    def rate_limiter(self) -> RateLimiter | SharedRateLimiter:
+    def rate_limiter(self) -> RequestLimiter:
         """The account's request-rate limit: shared through the store unless configured off."""
         s = self.settings
+        backend = self.backend
         with self._settings_lock:
             if self._limiter is None:
-                if config.get_bool("shared_rate_limit"):
-                    from airflow_copyleaks.store import get_store
-
-                    self._limiter = SharedRateLimiter(self._store or get_store(), s.account, s.requests_per_second)
+                if config.get_bool("shared_rate_limit") and not isinstance(backend, MemoryBackend):
+                    self._limiter = SharedRateLimiter(backend, s.account, s.requests_per_second)
                 else:
                     self._limiter = RateLimiter.for_account(s.account, s.requests_per_second)
             return self._limiter

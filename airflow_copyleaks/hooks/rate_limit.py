@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airflow_copyleaks.store.scan_store import ScanStore
+    from airflow_copyleaks.hooks.backends import SlotBackend
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class SharedRateLimiter:
     so a store outage slows nothing down that would otherwise work.
     """
 
-    def __init__(self, store: ScanStore, account: str, rate: float) -> None:
+    def __init__(self, store: SlotBackend, account: str, rate: float) -> None:
         self.store = store
         self.rate = rate
         self.schedule = "rate:" + hashlib.sha256(account.encode()).hexdigest()[:40]

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 if TYPE_CHECKING:
-    from airflow_copyleaks.store import ScanStore
+    from airflow_copyleaks.hooks.backends import TokenBackend
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,8 @@ def parse_copyleaks_time(value: str) -> datetime:
 
 
 class TokenCache:
-    """Encrypted, cross-process cache of one account's token."""
+    """Encrypted cache of one account's token, shared by every process that uses ``store``
+    (a ScanStore, or the process's :class:`~.backends.MemoryBackend`)."""
 
     # Tokens already decrypted in this process, keyed by account id: saves a store read and a
     # decryption per request. The store stays the source of truth across processes.
@@ -80,7 +81,7 @@ class TokenCache:
     # with a cold cache logs in once; the lease does the same across processes.
     _login_locks: dict[str, threading.Lock] = {}
 
-    def __init__(self, store: ScanStore, *, identity_url: str, email: str, api_key: str) -> None:
+    def __init__(self, store: TokenBackend, *, identity_url: str, email: str, api_key: str) -> None:
         self._store = store
         self.account_id = hashlib.sha256(f"{identity_url}\n{email.lower()}\n{api_key}".encode()).hexdigest()
         key = HKDF(

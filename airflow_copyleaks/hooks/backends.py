@@ -1,0 +1,123 @@
+"""Where the hook keeps what every process of an account shares: the token, leases, rate slots.
+
+Two implementations satisfy these interfaces: the ScanStore (shared by every process and machine
+that opens it) and :class:`MemoryBackend` (this process only). The memory one lets a hook work
+with no database at all, e.g. ``CopyleaksHook().get_credits()`` in a script, at the price of one
+login and one rate limit per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from airflow_copyleaks import config
+
+
+@runtime_checkable
+class TokenBackend(Protocol):
+    """The encrypted token of each account, and leases that make one process log in for all."""
+
+    def get_token(self, account_id: str) -> tuple[bytes, datetime] | None: ...
+
+    def put_token(self, account_id: str, ciphertext: bytes, expires_at: datetime) -> None: ...
+
+    def delete_token(self, account_id: str, *, only_if: bytes | None = None) -> None: ...
+
+    def try_acquire_lease(self, name: str, holder: str, ttl_seconds: float) -> bool: ...
+
+    def release_lease(self, name: str, holder: str) -> None: ...
+
+
+@runtime_checkable
+class SlotBackend(Protocol):
+    """Schedules whose slots are handed out ``interval_seconds`` apart, whoever asks."""
+
+    def reserve_request_slot(self, name: str, interval_seconds: float) -> float: ...
+
+
+class RequestLimiter(Protocol):
+    """Blocks until one more request may go; returns the seconds waited."""
+
+    def acquire(self) -> float: ...
+
+
+class MemoryBackend:
+    """:class:`TokenBackend` and :class:`SlotBackend` in this process's memory."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[bytes, datetime]] = {}
+        self._leases: dict[str, tuple[str, float]] = {}
+        self._slots: dict[str, float] = {}
+
+    def get_token(self, account_id: str) -> tuple[bytes, datetime] | None:
+        with self._lock:
+            return self._tokens.get(account_id)
+
+    def put_token(self, account_id: str, ciphertext: bytes, expires_at: datetime) -> None:
+        with self._lock:
+            self._tokens[account_id] = (ciphertext, expires_at)
+
+    def delete_token(self, account_id: str, *, only_if: bytes | None = None) -> None:
+        with self._lock:
+            row = self._tokens.get(account_id)
+            if row is not None and (only_if is None or row[0] == only_if):
+                del self._tokens[account_id]
+
+    def try_acquire_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            current = self._leases.get(name)
+            if current is not None and current[0] != holder and current[1] > now:
+                return False
+            self._leases[name] = (holder, now + ttl_seconds)
+            return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._lock:
+            if self._leases.get(name, ("", 0.0))[0] == holder:
+                del self._leases[name]
+
+    def reserve_request_slot(self, name: str, interval_seconds: float) -> float:
+        now = time.time()
+        with self._lock:
+            slot = max(now, self._slots.get(name, now))
+            self._slots[name] = slot + interval_seconds
+            return slot
+
+
+MEMORY = MemoryBackend()  # one per process, shared by its hooks as the store would be
+
+log = logging.getLogger(__name__)
+_warned: set[str] = set()
+
+
+def _without_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can read: name the setting only
+        return "(unreadable URL)"
+
+
+def open_backend() -> TokenBackend:
+    """The configured store, or :data:`MEMORY` when it cannot be opened (said once per store)."""
+    from airflow_copyleaks.store import get_store
+
+    try:
+        return get_store()
+    except Exception as err:
+        where = _without_password(config.store_url())
+        if where not in _warned:
+            _warned.add(where)
+            log.warning(
+                "The Copyleaks store %s ([copyleaks] store_url) cannot be opened (%s): the token and "
+                "rate limit are kept in this process only, so each process logs in on its own",
+                where, type(err).__name__,
+            )  # fmt: skip
+        return MEMORY
