@@ -51,7 +51,9 @@ _STATUS_NAMES = {s.lower(): s for s in (*SATISFIES, TERMINAL_ERROR)}
 
 EventStatus = Literal["success", "error", "timeout"]
 EVENT_STATUSES: tuple[str, ...] = ("success", "error", "timeout")
-Outcome = Literal["done", "error", "pending"]
+# ``unwanted``: the scan reached a final status that is none of the wanted ones (``indexed`` or
+# ``deleted`` while waiting for ``completed``); it can never get there, so its wait is over.
+Outcome = Literal["done", "error", "unwanted", "pending"]
 
 
 class ScanError(TypedDict, total=False):
@@ -89,6 +91,7 @@ class ScanWaitEvent(TypedDict):
     wanted: list[str]
     scan_ids: list[str]
     failed: list[str]
+    unwanted: list[str]
     pending: list[str]
     scans: dict[str, ScanSummary]
 
@@ -137,12 +140,14 @@ def accepted_statuses(wanted: Iterable[str]) -> frozenset[str]:
 
 
 def scan_outcome(record: Mapping[str, Any] | None, accepted: frozenset[str]) -> Outcome:
-    """``done``, ``error`` or ``pending`` for one scan record."""
+    """``done``, ``error``, ``unwanted`` (final, but not as wanted) or ``pending`` for one scan."""
     status = record.get("status") if record else None
     if status in accepted:
         return "done"
     if status == TERMINAL_ERROR:
         return "error"
+    if status in FINAL_STATUSES:
+        return "unwanted"
     return "pending"
 
 
@@ -165,25 +170,35 @@ def build_event(
     accepted = accepted_statuses(wanted)
     outcomes = {sid: scan_outcome(scans.get(sid), accepted) for sid in scan_ids}
     summaries = {sid: summary(scans.get(sid)) for sid in scan_ids}
-    if status is None:
-        status = "error" if TERMINAL_ERROR in outcomes.values() else "success"
-    failed = sorted(sid for sid, o in outcomes.items() if o == TERMINAL_ERROR)
+    failed = sorted(sid for sid, o in outcomes.items() if o == "error")
+    unwanted = sorted(sid for sid, o in outcomes.items() if o == "unwanted")
     pending = sorted(sid for sid, o in outcomes.items() if o == "pending")
+    if status is None:
+        status = "error" if failed or unwanted else "success"
     if message is None:
-        message = (
-            f"{len(failed)} of {len(scan_ids)} scan(s) ended with an error: {failed[:5]}"
-            if failed
-            else f"{len(scan_ids)} scan(s) reached {'/'.join(wanted)}"
-        )
+        message = _message(len(scan_ids), wanted, failed, {sid: summaries[sid].get("status") for sid in unwanted})
     return {
         "status": status,
         "message": message,
         "wanted": list(wanted),
         "scan_ids": list(scan_ids),
         "failed": failed,
+        "unwanted": unwanted,
         "pending": pending,
         "scans": summaries,
     }
+
+
+def _message(total: int, wanted: Sequence[str], failed: list[str], unwanted: dict[str, str | None]) -> str:
+    if failed:
+        return f"{len(failed)} of {total} scan(s) ended with an error: {failed[:5]}"
+    if unwanted:
+        first, status = next(iter(unwanted.items()))
+        text = f"scan {first!r} ended as {status!r}, which is final, while waiting for {' or '.join(wanted)}"
+        if len(unwanted) > 1:
+            text += f" (and {len(unwanted) - 1} more scan(s) ended in another final status: {list(unwanted)[1:6]})"
+        return text
+    return f"{total} scan(s) reached {'/'.join(wanted)}"
 
 
 def check_event(event: Any, scan_ids: Sequence[str] | None = None) -> ScanWaitEvent:

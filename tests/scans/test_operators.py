@@ -286,3 +286,25 @@ def test_sensor_poke_defer_error_timeout_and_soft_fail(
     }
     with pytest.raises(AirflowSensorTimeout):
         deferring.execute_complete(context_for(deferring), event=timeout_event)
+
+
+def test_sensor_fails_at_once_on_a_scan_indexed_while_waiting_for_completed(
+    scan_conn: str, store_file: str, copyleaks_emulator: Any
+) -> None:
+    indexed = submit_op(store_file, action="index-only", wait_for_completion=True, deferrable=False)
+    done = indexed.execute(context_for(indexed, run_id="index-run"))
+    sensor = CopyleaksScanSensor(
+        task_id="wait",
+        scan_ids=done,
+        wanted="completed",
+        store_url=store_file,
+        mode="poke",
+        poke_interval=0.05,
+        timeout=10,
+        deferrable=False,
+    )
+    # Not a sensor timeout ten seconds later: the scan is final, so the wait fails on the first poke.
+    with pytest.raises(AirflowException, match="indexed") as failed:
+        sensor.execute(context_for(sensor))
+    assert not isinstance(failed.value, AirflowSensorTimeout)
+    assert "completed" in str(failed.value)

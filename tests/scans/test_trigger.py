@@ -240,3 +240,45 @@ async def test_the_export_trigger_waits_out_a_store_blip(store_file: str, monkey
     await gen.aclose()
     assert len(failures) == 2
     assert event["status"] == "success" and event["export"]["status"] == "completed"
+
+
+@pytest.mark.parametrize("final", ["indexed", "deleted"])
+async def test_a_scan_final_in_another_status_fails_the_wait_at_once(store_file: str, final: str) -> None:
+    """A scan that reached a final status other than the one waited for never gets there: the
+    trigger ends with an error naming both statuses instead of sleeping to its deadline."""
+    from airflow_copyleaks.store import get_store
+
+    store = get_store(store_file)
+    scan_id = f"af-final-{final}"
+    store.register_scan(scan_id, kind="text", action="scan", sandbox=True, meta={})
+    store.record_event(scan_id, final, {"status": 3}, raw_body=b"{}")
+    trigger = CopyleaksScanTrigger(
+        [scan_id],
+        wanted="completed",
+        store_url=store_file,
+        poll_interval=0.05,
+        resend_after_seconds=0,
+        deadline=time.time() + 8,
+    )
+    event = await first_event(trigger, timeout=30)
+    assert event["status"] == "error", event
+    assert final in event["message"] and "completed" in event["message"], event["message"]
+    assert event["pending"] == [] and event["scans"][scan_id]["status"] == final
+
+
+async def test_a_scan_that_turns_final_in_another_status_wakes_the_waiting_trigger(store_file: str) -> None:
+    from airflow_copyleaks.store import get_store
+
+    store = get_store(store_file)
+    store.register_scan("af-late-index", kind="text", action="scan", sandbox=True, meta={})
+    trigger = CopyleaksScanTrigger(
+        ["af-late-index"], store_url=store_file, poll_interval=0.05, resend_after_seconds=0, deadline=time.time() + 8
+    )
+    gen = trigger.run()
+    task = asyncio.ensure_future(gen.__anext__())
+    await asyncio.sleep(0.3)
+    assert not task.done()
+    store.record_event("af-late-index", "indexed", {"status": 3}, raw_body=b"{}")
+    event = (await asyncio.wait_for(task, 30)).payload
+    await gen.aclose()
+    assert event["status"] == "error" and "indexed" in event["message"] and "completed" in event["message"]
