@@ -1,8 +1,9 @@
 """Tables of the ScanStore and their versions.
 
-The store creates its schema on first use and upgrades an older one: each entry of
-:data:`MIGRATIONS` brings the schema from one version to the next and is safe to run on a
-database that already has the change (tables are created with ``checkfirst``).
+The store creates its schema on first use and upgrades an older one (``migrations.py``): each
+entry of :data:`MIGRATIONS` brings the schema from one version to the next and is safe to run on
+a database that already has the change (tables are created with ``checkfirst``, columns changed
+only while they still have their old type).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 3
+from airflow_copyleaks.store.types import JSONDocument, Text, UTCDateTime
+
+SCHEMA_VERSION = 4
 INTEGER_MAX = 2**31 - 1  # the largest value the integer columns hold on PostgreSQL
 
 metadata = sa.MetaData()
@@ -36,12 +39,12 @@ scan = sa.Table(
     sa.Column("score", sa.Float),
     sa.Column("total_words", sa.Integer),
     sa.Column("error_code", sa.String(64)),
-    sa.Column("error_message", sa.Text),
+    sa.Column("error_message", Text),
     sa.Column("event_count", sa.Integer, nullable=False, default=0),
-    sa.Column("meta", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("resend_requested_at", sa.DateTime(timezone=True)),
+    sa.Column("meta", JSONDocument),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("resend_requested_at", UTCDateTime()),
 )
 
 # Every webhook delivery as received, once: (scan, event, body digest) is unique, so Copyleaks'
@@ -53,8 +56,8 @@ event = sa.Table(
     sa.Column("scan_id", sa.String(64), nullable=False),
     sa.Column("event", sa.String(32), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("payload", JSONDocument, nullable=False),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("scan_id", "event", "digest", name="uq_copyleaks_event_delivery"),
     sa.Index("ix_copyleaks_event_scan", "scan_id", "event"),
 )
@@ -65,12 +68,12 @@ export = sa.Table(
     sa.Column("export_id", sa.String(64), primary_key=True),
     sa.Column("scan_id", sa.String(64), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("expected", sa.Text, nullable=False),
-    sa.Column("meta", sa.Text),
-    sa.Column("payload", sa.Text),
+    sa.Column("expected", JSONDocument, nullable=False),
+    sa.Column("meta", JSONDocument),
+    sa.Column("payload", JSONDocument),
     sa.Column("completion_digest", sa.String(64)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("completed_at", UTCDateTime()),
 )
 
 artifact = sa.Table(
@@ -83,7 +86,7 @@ artifact = sa.Table(
     sa.Column("location", sa.Text, nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("export_id", "kind", "result_id", name="uq_copyleaks_artifact"),
 )
 
@@ -92,8 +95,8 @@ token = sa.Table(
     metadata,
     sa.Column("account_id", sa.String(64), primary_key=True),
     sa.Column("ciphertext", sa.LargeBinary, nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 lease = sa.Table(
@@ -101,7 +104,7 @@ lease = sa.Table(
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("holder", sa.String(255), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
 
 # Version 2: results of synchronous checks, so a retried task can report a check it already paid for.
@@ -110,8 +113,8 @@ check_result = sa.Table(
     metadata,
     sa.Column("scan_id", sa.String(64), primary_key=True),
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("summary", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("summary", JSONDocument, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
 
@@ -138,4 +141,31 @@ def _to_v3(conn: sa.Connection) -> None:
     rate_schedule.create(conn, checkfirst=True)
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3}
+# Version 4: JSON columns become jsonb on PostgreSQL (they were text holding JSON; SQLite keeps
+# JSON as text, so nothing changes there). An escaped NUL, which jsonb cannot hold, becomes U+FFFD
+# as in everything written since.
+JSON_COLUMNS = [
+    (scan, "meta"),
+    (event, "payload"),
+    (export, "expected"),
+    (export, "meta"),
+    (export, "payload"),
+    (check_result, "summary"),
+]
+
+
+def _to_v4(conn: sa.Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    inspector = sa.inspect(conn)
+    for table, column in JSON_COLUMNS:
+        types = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
+        if not isinstance(types[column], sa.Text):
+            continue  # already jsonb (created at version 4, or a rerun)
+        conn.exec_driver_sql(
+            f'ALTER TABLE {table.name} ALTER COLUMN "{column}" TYPE jsonb '
+            f"USING replace(\"{column}\", '\\u0000', '\\ufffd')::jsonb"
+        )
+
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4}

@@ -461,3 +461,39 @@ def test_request_slots_are_spaced_whoever_asks(store_url: str) -> None:
     assert stores[0].reserve_request_slot("rate:test", 0.01) <= time.time()
     for store in stores:
         store.dispose()
+
+
+def test_a_version_3_store_with_json_in_text_columns_is_upgraded(store_url: str) -> None:
+    """Stores written before the JSON column type held JSON text (PostgreSQL: ``text`` columns,
+    converted to jsonb by the upgrade; an escaped NUL, which jsonb cannot hold, becomes U+FFFD)."""
+    ScanStore(store_url).dispose()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            for table, column in t.JSON_COLUMNS:
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ALTER COLUMN "{column}" TYPE text')
+        conn.execute(sa.update(t.schema_version).values(version=3))
+        at = datetime.now(timezone.utc)
+        conn.execute(
+            sa.text(
+                "INSERT INTO copyleaks_event (scan_id, event, digest, payload, received_at) "
+                "VALUES ('old', 'newResult', 'd', :payload, :at)"
+            ),
+            {"payload": '{"score": 3, "text": "a\\u0000b"}', "at": at},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO copyleaks_check_result (scan_id, kind, summary, created_at) VALUES ('c', 'k', '{}', :at)"
+            ),
+            {"at": at},
+        )
+    engine.dispose()
+    store = ScanStore(store_url)
+    assert store.schema_version() == t.SCHEMA_VERSION
+    payload = store.get_event_payload("old", "newResult")
+    assert payload is not None and payload["score"] == 3
+    assert payload["text"] in {"a\x00b", "a\ufffdb"}  # SQLite keeps the text as it was written
+    assert store.get_check_result("c") == {}
+    assert store.record_event("old", "completed", COMPLETED, raw_body=raw(COMPLETED))
+    assert store.get_scan("old").score == 42.5  # type: ignore[union-attr]
+    store.dispose()

@@ -1,0 +1,84 @@
+"""Coordination between processes of one account: the token cache, leases, request slots.
+
+Each is one small table and atomic statements (an upsert whose condition lives in the SQL), so
+any number of processes on any number of machines agree without a lock server. New shared limits
+belong here as further methods of :class:`Coordination`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from airflow_copyleaks.store import schema as t
+from airflow_copyleaks.store.engine import StoreEngine, utcnow
+
+
+class Coordination(StoreEngine):
+    """The cross-process half of :class:`~airflow_copyleaks.store.ScanStore`."""
+
+    # ------------------------------------------------------------------ token cache
+
+    def get_token(self, account_id: str) -> tuple[bytes, datetime] | None:
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(t.token.c.ciphertext, t.token.c.expires_at).where(t.token.c.account_id == account_id)
+            ).first()
+        if row is None:
+            return None
+        return bytes(row.ciphertext), row.expires_at
+
+    def put_token(self, account_id: str, ciphertext: bytes, expires_at: datetime) -> None:
+        values = {"ciphertext": ciphertext, "expires_at": expires_at, "updated_at": utcnow()}
+        stmt = self._insert(t.token).values(account_id=account_id, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["account_id"], set_=values)
+        with self._write() as conn:
+            conn.execute(stmt)
+
+    def delete_token(self, account_id: str, *, only_if: bytes | None = None) -> None:
+        """Delete the cached token; with ``only_if``, only while it is still that ciphertext."""
+        query = sa.delete(t.token).where(t.token.c.account_id == account_id)
+        if only_if is not None:
+            query = query.where(t.token.c.ciphertext == only_if)
+        with self._write() as conn:
+            conn.execute(query)
+
+    # ------------------------------------------------------------------ leases
+
+    def try_acquire_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
+        """Take ``name`` for ``ttl_seconds`` if it is free, expired, or already ours (atomic)."""
+        now = utcnow()
+        expires = now + timedelta(seconds=ttl_seconds)
+        stmt = self._insert(t.lease).values(name=name, holder=holder, expires_at=expires)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"holder": holder, "expires_at": expires},
+            where=sa.or_(t.lease.c.expires_at < now, t.lease.c.holder == holder),
+        )
+        with self._write() as conn:
+            conn.execute(stmt)
+            owner = conn.execute(sa.select(t.lease.c.holder).where(t.lease.c.name == name)).scalar()
+        return owner == holder
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._write() as conn:
+            conn.execute(sa.delete(t.lease).where(t.lease.c.name == name, t.lease.c.holder == holder))
+
+    # ------------------------------------------------------------------ request slots
+
+    def reserve_request_slot(self, name: str, interval_seconds: float) -> float:
+        """Reserve the next send time on schedule ``name``; returns it (epoch seconds).
+
+        Slots are ``interval_seconds`` apart whoever asks: one upsert, atomic on SQLite (the
+        IMMEDIATE transaction) and on PostgreSQL (the conflicting row is locked).
+        """
+        now = time.time()
+        table = t.rate_schedule
+        start = sa.case((table.c.next_at > now, table.c.next_at), else_=now)
+        stmt = self._insert(table).values(name=name, next_at=now + interval_seconds)
+        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"next_at": start + interval_seconds})
+        with self._write() as conn:
+            next_at = conn.execute(stmt.returning(table.c.next_at)).scalar_one()
+        return float(next_at) - interval_seconds

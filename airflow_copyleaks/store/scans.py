@@ -1,0 +1,147 @@
+"""Scans and their webhook events: registration, idempotent delivery, status folding, the cursor."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from airflow_copyleaks.store import schema as t
+from airflow_copyleaks.store.engine import StoreEngine, chunks, utcnow
+from airflow_copyleaks.store.records import ScanStatus, StoredEvent, document
+from airflow_copyleaks.store.status import EVENTS, STATUS_EVENTS, advances, status_fields
+
+# PostgreSQL advisory lock key for event inserts (see record_event).
+EVENT_LOCK = 7216540032
+
+
+class ScanRecords(StoreEngine):
+    """The scan and event half of :class:`~airflow_copyleaks.store.ScanStore`."""
+
+    def register_scan(
+        self, scan_id: str, *, kind: str, action: str, sandbox: bool, meta: dict[str, Any] | None = None
+    ) -> bool:
+        """Note a scan before it is submitted. True if new; an existing scan keeps its status."""
+        now = utcnow()
+        details = {"kind": kind, "action": action, "sandbox": sandbox, "meta": meta or {}}
+        stmt = (
+            self._insert(t.scan)
+            .values(scan_id=scan_id, status="submitted", event_count=0, created_at=now, updated_at=now, **details)
+            .on_conflict_do_nothing(index_elements=["scan_id"])
+        )
+        with self._write() as conn:
+            if conn.execute(stmt).rowcount:
+                return True
+            # A webhook can beat the registration (the row then has no details yet): fill them in,
+            # leaving the status alone.
+            conn.execute(
+                sa.update(t.scan).where(t.scan.c.scan_id == scan_id, t.scan.c.kind.is_(None)).values(**details)
+            )
+            return False
+
+    def record_event(self, scan_id: str, event: str, payload: dict[str, Any], *, raw_body: bytes) -> bool:
+        """Store one webhook delivery and fold it into the scan's status. False for a duplicate."""
+        if event not in EVENTS:
+            raise ValueError(f"unknown scan event {event!r}; expected one of {sorted(EVENTS)}")
+        now = utcnow()
+        digest = hashlib.sha256(raw_body).hexdigest()
+        insert_event = (
+            self._insert(t.event)
+            .values(scan_id=scan_id, event=event, digest=digest, payload=payload, received_at=now)
+            .on_conflict_do_nothing(index_elements=["scan_id", "event", "digest"])
+        )
+        with self._write() as conn:
+            if not self.is_sqlite:
+                # Event ids must become visible in id order, or a reader of events_after() could move
+                # its cursor past an id whose transaction commits later. SQLite writers are serial
+                # already; on PostgreSQL this lock (released at commit) serialises event inserts.
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK)))
+            if not conn.execute(insert_event).rowcount:
+                return False
+            self._fold(conn, scan_id, event, payload)
+        return True
+
+    def _fold(self, conn: sa.Connection, scan_id: str, event: str, payload: dict[str, Any]) -> None:
+        """Count a new event on its scan and let it advance the status."""
+        now = utcnow()
+        # FOR UPDATE (PostgreSQL; SQLite writers are serial anyway): the status is computed from
+        # this read, and mark_started() must not slip in between the read and the write.
+        read_scan = sa.select(t.scan).where(t.scan.c.scan_id == scan_id).with_for_update()
+        row = conn.execute(read_scan).mappings().first()
+        if row is None and event == "deleted":
+            return  # a delete request's completion: an event, but no scan to fold it into
+        if row is None:
+            # The webhook beat the registration; a registration racing it keeps its own row.
+            conn.execute(
+                self._insert(t.scan)
+                .values(scan_id=scan_id, status="submitted", event_count=0, meta={}, created_at=now, updated_at=now)
+                .on_conflict_do_nothing(index_elements=["scan_id"])
+            )
+            row = conn.execute(read_scan).mappings().one()
+        changes: dict[str, Any] = {"event_count": row["event_count"] + 1, "updated_at": now}
+        if event in STATUS_EVENTS and advances(row["status"], event):
+            changes.update(status_fields(event, payload))
+        conn.execute(sa.update(t.scan).where(t.scan.c.scan_id == scan_id).values(**changes))
+
+    def mark_started(self, scan_ids: Sequence[str]) -> None:
+        """Price-checked scans that Copyleaks accepted to start."""
+        now = utcnow()
+        with self._write() as conn:
+            for chunk in chunks(scan_ids):
+                conn.execute(
+                    sa.update(t.scan)
+                    .where(t.scan.c.scan_id.in_(chunk), t.scan.c.status.in_(["submitted", "creditsChecked"]))
+                    .values(status="started", updated_at=now)
+                )
+
+    def mark_resend_requested(self, scan_id: str) -> None:
+        with self._write() as conn:
+            conn.execute(sa.update(t.scan).where(t.scan.c.scan_id == scan_id).values(resend_requested_at=utcnow()))
+
+    def get_scan(self, scan_id: str) -> ScanStatus | None:
+        return self.get_scans([scan_id]).get(scan_id)
+
+    def get_scans(self, scan_ids: Sequence[str]) -> dict[str, ScanStatus]:
+        """Statuses of many scans: one query per 500 ids, never one per id."""
+        found: dict[str, ScanStatus] = {}
+        unique = list(dict.fromkeys(scan_ids))
+        with self._read() as conn:
+            for chunk in chunks(unique):
+                for row in conn.execute(sa.select(t.scan).where(t.scan.c.scan_id.in_(chunk))).mappings():
+                    found[row["scan_id"]] = ScanStatus.from_row(row)
+        return found
+
+    def latest_event_id(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(sa.select(sa.func.max(t.event.c.id))).scalar() or 0)
+
+    def events_after(self, event_id: int, limit: int = 10_000) -> list[StoredEvent]:
+        """Events with an id above ``event_id``, oldest first: a cursor over every scan at once."""
+        query = (
+            sa.select(t.event.c.id, t.event.c.scan_id, t.event.c.event, t.event.c.received_at)
+            .where(t.event.c.id > event_id)
+            .order_by(t.event.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [StoredEvent(r.id, r.scan_id, r.event, r.received_at) for r in conn.execute(query)]
+
+    def get_event_payload(self, scan_id: str, event: str) -> dict[str, Any] | None:
+        query = (
+            sa.select(t.event.c.payload)
+            .where(t.event.c.scan_id == scan_id, t.event.c.event == event)
+            .order_by(t.event.c.id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            payload = conn.execute(query).scalar()
+        return document(payload, None)
+
+    def count_events(self, scan_id: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(t.event)
+        if scan_id is not None:
+            query = query.where(t.event.c.scan_id == scan_id)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar() or 0)
