@@ -1,4 +1,7 @@
-"""How webhook events move a scan's stored status, and the figures each one carries."""
+"""How webhook events move a scan's stored status, and the figures each one carries.
+
+The ranks and final statuses are the wait domain's; this module applies them to deliveries.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +9,12 @@ import math
 from typing import Any
 
 from airflow_copyleaks.store.schema import INTEGER_MAX
+from airflow_copyleaks.waits.domain import FINAL_STATUSES, STATUS_RANK
 
-# How far each status is along a scan's life. A late or duplicate delivery of an earlier status
-# never moves a scan back; completed and error are final (only a deletion follows them).
-STATUS_RANK = {
-    "submitted": 0,
-    "creditsChecked": 1,
-    "started": 2,
-    "indexed": 3,
-    "completed": 4,
-    "error": 4,
-    "deleted": 5,
-}
-FINAL_STATUSES = {"completed", "error", "indexed", "deleted"}
 # Events that set the scan's status; "newResult" only counts (the scan is still running).
 STATUS_EVENTS = {"completed", "error", "creditsChecked", "indexed", "started", "deleted"}
 EVENTS = STATUS_EVENTS | {"newResult"}
+__all__ = ["EVENTS", "FINAL_STATUSES", "STATUS_EVENTS", "STATUS_RANK", "advances", "status_fields"]
 
 
 def advances(current: str, new: str) -> bool:
