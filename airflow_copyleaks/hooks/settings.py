@@ -46,9 +46,7 @@ class Settings:
             email=conn.login,
             api_key=conn.password,
             api_url=str(extra.get("api_base_url") or DEFAULT_API_URL).rstrip("/"),
-            identity_url=str(
-                extra.get("identity_base_url") or extra.get("api_base_url") or DEFAULT_IDENTITY_URL
-            ).rstrip("/"),
+            identity_url=identity_url(extra),
             sandbox=config.as_bool(extra.get("sandbox", True)),
             webhook_base_url=(str(extra["webhook_base_url"]).rstrip("/") if extra.get("webhook_base_url") else None),
             requests_per_second=float(extra.get("requests_per_second", 10)),
@@ -62,3 +60,25 @@ class Settings:
     def account(self) -> str:
         """The key of the account's shared limits (one per API host and email)."""
         return f"{self.api_url}\n{self.email.lower()}"
+
+
+def identity_url(extra: dict[str, Any]) -> str:
+    """Where the API key is posted to log in.
+
+    Copyleaks logs in on its own host, so a custom ``api_base_url`` does not move the login with
+    it: the API key would be posted to that host instead. Only the emulator answers both on one
+    host, and says so with ``emulator: true``.
+    """
+    api = str(extra.get("api_base_url") or "").rstrip("/")
+    if extra.get("identity_base_url"):
+        return str(extra["identity_base_url"]).rstrip("/")
+    if config.as_bool(extra.get("emulator", False)):
+        return api or DEFAULT_IDENTITY_URL
+    if api and api != DEFAULT_API_URL:
+        raise CopyleaksValidationError(
+            "identity_base_url",
+            f"is not set while api_base_url is {api}: the API key would be posted to that host's login. "
+            f"Set identity_base_url ({DEFAULT_IDENTITY_URL} for Copyleaks), or emulator: true when "
+            "api_base_url is the Copyleaks emulator, which answers logins on the same host",
+        )
+    return DEFAULT_IDENTITY_URL

@@ -332,7 +332,7 @@ def test_hook_reads_an_airflow_uri_connection(copyleaks_emulator: Any, store_fil
 
     uri = (
         f"copyleaks://{quote(copyleaks_emulator.email, safe='')}:{copyleaks_emulator.api_key}@/"
-        f"?api_base_url={quote(copyleaks_emulator.url, safe='')}&sandbox=false"
+        f"?api_base_url={quote(copyleaks_emulator.url, safe='')}&emulator=true&sandbox=false"
     )
     monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_URI", uri)
     hook = CopyleaksHook("copyleaks_uri", store=ScanStore(store_file))
