@@ -119,3 +119,17 @@ class CopyleaksPolicyViolation(CopyleaksError, AirflowFailException):
 
     A verdict does not change on retry, so the task fails without retrying.
     """
+
+
+# The checks' first name for the same error; kept so that existing ``except`` clauses still match.
+CheckPolicyViolation = CopyleaksPolicyViolation
+
+
+class CheckItemsFailed(CopyleaksError):
+    """Some items of a synchronous check could not be checked; a retry may help (rate limits,
+    outages) and pays nothing twice, since the items already checked answer 409 and come from the
+    store."""
+
+
+class CheckItemsInvalid(CheckItemsFailed, AirflowFailException):
+    """Every failed item failed for a reason a retry cannot fix (bad input, refused request)."""

@@ -18,7 +18,7 @@ _LAZY: dict[str, str] = {
     "CopyleaksAiDetectionOperator": ".checks",
     "CopyleaksWritingFeedbackOperator": ".checks",
     "CopyleaksCheckOperator": ".checks",
-    "CheckPolicyViolation": ".checks",
+    "CheckPolicyViolation": "airflow_copyleaks.exceptions",
     "Policy": "airflow_copyleaks.checks.policy",
     # Asynchronous scans (Submit / CheckCredits / Start / Export).
     "CopyleaksSubmitOperator": ".submit",
