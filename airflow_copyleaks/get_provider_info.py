@@ -92,7 +92,6 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": _connection_fields(),
             }
         ],
-        "plugins": [{"name": "copyleaks", "plugin-class": "airflow_copyleaks.plugins.CopyleaksPlugin"}],
         "extra-links": ["airflow_copyleaks.links.CopyleaksReportLink"],
         "config": {
             SECTION: {

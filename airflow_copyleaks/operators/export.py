@@ -19,7 +19,7 @@ from airflow.sdk.exceptions import AirflowException
 from airflow_copyleaks import config, ids
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksConflictError, CopyleaksValidationError
-from airflow_copyleaks.links import LINK_XCOM_KEY, CopyleaksReportLink
+from airflow_copyleaks.links import LINK_XCOM_KEY, CopyleaksReportLink, export_link
 from airflow_copyleaks.waits import records
 from airflow_copyleaks.waits.domain import InvalidWaitEvent, check_export_event
 from airflow_copyleaks.waits.tasks import as_seconds, coerce_scan_ids, default_deferrable, wait_for_export
@@ -132,6 +132,9 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
         if not base or not secret:
             raise CopyleaksValidationError("webhook_base_url", "and [copyleaks] webhook_secret are both required")
         context["ti"].xcom_push(key="export_id", value=export_id)
+        # The button is computed at the end of every attempt, a deferral included: push its target now.
+        link = export_link(context["ti"].dag_id, export_id, pdf=pdf, crawled=crawled, result_ids=chosen)
+        context["ti"].xcom_push(key=LINK_XCOM_KEY, value=link)
         existing = records.get_export(self.store, export_id)
         if existing is None or existing["status"] == "pending":
             body = urls.export_request_body(
@@ -184,9 +187,6 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
                 artifacts["results"][str(item.get("result_id"))] = item["location"]
             else:
                 artifacts[str(item.get("kind"))] = item["location"]
-        link = artifacts.get("pdf") or artifacts.get("crawled") or next(iter(artifacts["results"].values()), None)
-        if link:
-            context["ti"].xcom_push(key=LINK_XCOM_KEY, value=str(link))
         return {
             "export_id": event.get("export_id"),
             "scan_id": event.get("scan_id"),

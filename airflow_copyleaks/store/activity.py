@@ -1,0 +1,33 @@
+"""Read-only summaries of the store for the Copyleaks page: recent scans and the last webhook.
+
+Kept apart from the write path: these queries only read, and a page view never takes a lock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from airflow_copyleaks.store import schema as t
+from airflow_copyleaks.store.records import ScanStatus, StoredEvent
+from airflow_copyleaks.store.scan_store import ScanStore
+
+
+def scans_since(store: ScanStore, since: datetime, *, limit: int = 50_000) -> list[ScanStatus]:
+    """Scans created or updated at or after ``since``, newest first."""
+    query = (
+        sa.select(t.scan)
+        .where(sa.or_(t.scan.c.updated_at >= since, t.scan.c.created_at >= since))
+        .order_by(t.scan.c.updated_at.desc())
+        .limit(limit)
+    )
+    with store._read() as conn:
+        return [ScanStatus.from_row(row) for row in conn.execute(query).mappings()]
+
+
+def last_event(store: ScanStore) -> StoredEvent | None:
+    """The webhook delivery received last (what the receiver last stored), if any."""
+    latest = store.latest_event_id()
+    events = store.events_after(latest - 1, limit=1) if latest else []
+    return events[0] if events else None
