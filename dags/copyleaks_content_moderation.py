@@ -35,9 +35,13 @@ MODERATION_POLICY = {
 IMAGE_POLICY = {"on_hit": "report", "thresholds": {"full_matches": 0, "partial_matches": 0}}
 
 
-def _window(params: dict[str, Any], end: datetime | None) -> tuple[datetime, datetime]:
-    stop = end or datetime.now(timezone.utc)
-    return stop - timedelta(hours=float(params["lookback_hours"])), stop
+def _window(params: dict[str, Any]) -> Any:
+    """The ``lookback_hours`` up to the end of the run's interval (or its run_after, without one)."""
+    from publishing.window import Window, run_window
+
+    lookback = timedelta(hours=float(params["lookback_hours"]))
+    end = run_window(get_current_context(), lookback).end
+    return Window(end - lookback, end)
 
 
 @dag(
@@ -59,22 +63,33 @@ def _window(params: dict[str, Any], end: datetime | None) -> tuple[datetime, dat
 )
 def copyleaks_content_moderation() -> None:
     @task
-    def gather_texts(params: dict[str, Any], data_interval_end: Any = None) -> list[dict[str, str]]:
+    def gather_texts(params: dict[str, Any]) -> list[dict[str, str]]:
+        from airflow.sdk.exceptions import AirflowSkipException
         from publishing.source import default_source
 
         source = default_source()
-        start, end = _window(params, data_interval_end)
-        texts = [{"key": f"comment:{c.id}", "text": c.text} for c in source.comments_posted_between(start, end)]
-        texts += [{"key": f"article:{a.id}", "text": a.body} for a in source.articles_published_between(start, end)]
+        window = _window(params)
+        texts = [
+            {"key": f"comment:{c.id}", "text": c.text} for c in source.comments_posted_between(window.start, window.end)
+        ]
+        texts += [
+            {"key": f"article:{a.id}", "text": a.body}
+            for a in source.articles_published_between(window.start, window.end)
+        ]
+        if not texts:
+            raise AirflowSkipException(f"nothing was posted or published from {window.describe()}: no text to check")
         return texts
 
     @task
-    def gather_images(params: dict[str, Any], data_interval_end: Any = None) -> list[dict[str, str]]:
+    def gather_images(params: dict[str, Any]) -> list[dict[str, str]]:
+        from airflow.sdk.exceptions import AirflowSkipException
         from publishing.source import default_source
 
         source = default_source()
-        start, end = _window(params, data_interval_end)
-        articles = source.articles_published_between(start, end)
+        window = _window(params)
+        articles = source.articles_published_between(window.start, window.end)
+        if not articles:
+            raise AirflowSkipException(f"no article was published from {window.describe()}: no image to check")
         return [{"key": f"article:{a.id}", "path": str(source.image_path(a.hero_image))} for a in articles]
 
     moderate = CopyleaksModerateOperator(
@@ -95,10 +110,15 @@ def copyleaks_content_moderation() -> None:
     )
 
     @task(outlets=[HELD_CONTENT], trigger_rule="none_failed")
-    def hold_and_report(text_report: dict[str, Any] | None, image_report: dict[str, Any] | None) -> dict[str, Any]:
+    def hold_and_report(
+        text_report: dict[str, Any] | None, image_report: dict[str, Any] | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSkipException
         from publishing.report import write_report
         from publishing.source import default_source
 
+        if text_report is None and image_report is None:
+            raise AirflowSkipException("nothing was checked in this run: nothing to hold back or report")
         context = get_current_context()
         rows = []
         for kind, report in (("text", text_report or {}), ("image", image_report or {})):
@@ -135,6 +155,7 @@ def copyleaks_content_moderation() -> None:
             threshold=None,
             totals=totals,
             title_heading="Policy breaches",
+            window=_window(params).as_dict(),
         )
         print(f"Audit report: {paths['html']}")
         return {**totals, "held": held, "report": paths}

@@ -10,7 +10,7 @@ the DAG again over unchanged articles pays nothing twice, unless "force" is set.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
@@ -24,6 +24,7 @@ from airflow_copyleaks.operators import (
 from airflow_copyleaks.sensors.scan import CopyleaksScanSensor
 
 HELD_ARTICLES = Asset("copyleaks://publishing/held-articles")
+DAY = timedelta(days=1)  # what a run without a data interval looks back over
 
 
 @dag(
@@ -58,28 +59,36 @@ HELD_ARTICLES = Asset("copyleaks://publishing/held-articles")
 )
 def copyleaks_plagiarism_sweep() -> None:
     @task
-    def select_articles(params: dict[str, Any], data_interval_start: Any = None, data_interval_end: Any = None) -> list:
+    def select_articles(params: dict[str, Any]) -> list:
         from airflow.sdk.exceptions import AirflowSkipException
         from publishing.source import default_source
+        from publishing.window import run_window
 
         source = default_source()
         if params["article_ids"]:
             chosen = source.articles(params["article_ids"])
+            if not chosen:
+                raise AirflowSkipException(f"none of the articles {params['article_ids']} exists")
         else:
-            chosen = source.articles_published_between(data_interval_start, data_interval_end)
-        if not chosen:
-            raise AirflowSkipException("no article was published in this interval")
+            window = run_window(get_current_context(), DAY)
+            chosen = source.articles_published_between(window.start, window.end)
+            if not chosen:
+                raise AirflowSkipException(f"no article was published from {window.describe()}: nothing to scan")
         return [{"key": a.id, "text": f"{a.title}\n\n{a.body}"} for a in chosen]
 
     @task
-    def archive(params: dict[str, Any], data_interval_start: Any = None) -> list:
+    def archive(params: dict[str, Any]) -> list:
+        """What was published before the articles scanned now, for them to be compared against."""
         from publishing.source import default_source
+        from publishing.window import run_window
 
         source = default_source()
         if params["article_ids"]:
-            earliest = min(a.published_at for a in source.articles(params["article_ids"]))
-            return [{"key": a.id, "text": f"{a.title}\n\n{a.body}"} for a in source.archive_before(earliest)]
-        return [{"key": a.id, "text": f"{a.title}\n\n{a.body}"} for a in source.archive_before(data_interval_start)]
+            chosen = source.articles(params["article_ids"])
+            before = min((a.published_at for a in chosen), default=run_window(get_current_context(), DAY).start)
+        else:
+            before = run_window(get_current_context(), DAY).start
+        return [{"key": a.id, "text": f"{a.title}\n\n{a.body}"} for a in source.archive_before(before)]
 
     documents = select_articles()
     index = CopyleaksSubmitOperator(
@@ -121,14 +130,18 @@ def copyleaks_plagiarism_sweep() -> None:
     def write_report(
         checked: dict[str, Any] | None, scan_result: dict[str, Any] | None, params: dict[str, Any]
     ) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
         from publishing.report import write_report as render
         from publishing.source import default_source
+        from publishing.window import run_window
 
         from airflow_copyleaks.store import get_store
 
+        if checked is None:  # nothing was selected (a quiet day): the run has nothing to report
+            raise AirflowSkipException("no article was scanned in this run: no report")
         context = get_current_context()
         store = get_store()
-        checked, scan_result = checked or {}, scan_result or {}  # None when the run was skipped early
+        scan_result = scan_result or {}  # None when the scans were skipped (over the credit budget)
         key_by_scan = {item["scan_id"]: key for key, item in (checked.get("items") or {}).items() if "scan_id" in item}
         titles = {a.id: a.title for a in default_source().articles(key_by_scan.values())}
         threshold = float(params["threshold"])
@@ -154,7 +167,13 @@ def copyleaks_plagiarism_sweep() -> None:
         default_source().hold("article", held, f"plagiarism score at or above {threshold:g}%")
         totals = {"scanned": len(rows), "flagged": len(held), "credits": checked.get("total_credits")}
         paths = render(
-            context["dag"].dag_id, context["run_id"], "Plagiarism sweep", rows, threshold=threshold, totals=totals
+            context["dag"].dag_id,
+            context["run_id"],
+            "Plagiarism sweep",
+            rows,
+            threshold=threshold,
+            totals=totals,
+            window=run_window(context, DAY).as_dict(),
         )
         print(f"Audit report: {paths['html']}")
         return {**totals, "held": held, "report": paths}

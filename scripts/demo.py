@@ -106,7 +106,7 @@ def main() -> int:
 
 
 def print_summary(outcomes: dict[str, str], stats: dict, seconds: float) -> None:
-    reports = sorted((WORK / "airflow-home" / "copyleaks" / "reports").rglob("report.json"))
+    reports = sorted((WORK / "artifacts" / "reports").rglob("report.json"))
     print("\n=== Copyleaks demo ===")
     for dag_id, outcome in outcomes.items():
         print(f"{dag_id:32} {outcome}")

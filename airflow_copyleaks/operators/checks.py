@@ -20,10 +20,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_copyleaks import config, ids
 from airflow_copyleaks.checks.ai_text import ai_text_spec
 from airflow_copyleaks.checks.images import image_spec
+from airflow_copyleaks.checks.inputs import as_list
 from airflow_copyleaks.checks.moderation import moderation_spec
 from airflow_copyleaks.checks.policy import Policy
 from airflow_copyleaks.checks.runtime import CheckRun
@@ -75,6 +77,7 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator):
     template_fields: Sequence[str] = ("copyleaks_conn_id", "policy", "sandbox", "scan_id_mode", "force_new_scan")
     template_fields_renderers: ClassVar[dict[str, str]] = {"policy": "json"}
     ui_color = "#e8f1fb"
+    items_field: ClassVar[str] = "texts"  # the argument that holds the batch, for messages
 
     def __init__(
         self,
@@ -118,7 +121,12 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator):
         thresholds = policy.resolve(dict(spec.bounds), dict(spec.default_thresholds))
         if self.scan_id_mode not in ("task", "content"):
             raise CopyleaksValidationError("scan_id_mode", f"is {self.scan_id_mode!r}", limit="task or content")
-        items = spec.collect(self.items())
+        given = self.items()
+        if given is not None and not as_list(given):
+            # A quiet interval (an upstream task found nothing new) is nothing to do, not an error;
+            # None still fails in collect: it usually means a template or XCom that did not resolve.
+            raise AirflowSkipException(f"{self.items_field} is empty: no {spec.kind} check to run")
+        items = spec.collect(given)
         ti = context["ti"]
         self._run = run = CheckRun(
             spec,
@@ -186,6 +194,7 @@ class CopyleaksImageCheckOperator(CopyleaksCheckOperator):
     """
 
     template_fields: Sequence[str] = (*CopyleaksCheckOperator.template_fields, "images")
+    items_field = "images"
 
     def __init__(self, *, images: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)

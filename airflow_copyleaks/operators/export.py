@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
 from airflow_copyleaks import config, ids
 from airflow_copyleaks.clients import CopyleaksClientMixin
@@ -127,6 +127,10 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
             else result_ids(completed)
         )
         pdf, crawled = config.as_bool(self.pdf_report), config.as_bool(self.crawled_version)
+        if not chosen and not pdf and not crawled:  # no result, no PDF, no crawled version asked for
+            raise AirflowSkipException(
+                f"results is empty and no PDF or crawled version asked for: nothing to export for {scan_id}"
+            )
         base = self.webhook_base_url or self.hook.webhook_base_url
         secret = config.webhook_secret()
         if not base or not secret:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 
 from airflow_copyleaks import validation as v
 from airflow_copyleaks.clients import CopyleaksClientMixin
@@ -83,7 +83,9 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
         mode = str(self.error_handling).strip().lower()
         if mode not in ERROR_HANDLING:
             raise CopyleaksValidationError("error_handling", f"is {self.error_handling!r}", limit="cancel or ignore")
-        scan_ids = coerce_scan_ids(self.scan_ids)
+        scan_ids = coerce_scan_ids(self.scan_ids, allow_empty=True)
+        if not scan_ids:  # nothing was priced upstream (a quiet interval): nothing to start
+            raise AirflowSkipException("scan_ids is empty: no scan to start")
         known = records.get_scans(self.store, scan_ids)
         already = [sid for sid in scan_ids if _already_started(known.get(sid))]
         to_start = [sid for sid in scan_ids if sid not in already]

@@ -76,6 +76,8 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         return config.get_float("resend_after_seconds")
 
     def execute(self, context: Context) -> Any:
+        if not coerce_scan_ids(self.scan_ids, allow_empty=True):  # a quiet interval: nothing to wait for
+            raise AirflowSkipException("scan_ids is empty: no scan to wait for")
         if not self.deferrable:
             return super().execute(context)
         ids = coerce_scan_ids(self.scan_ids)

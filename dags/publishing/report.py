@@ -6,17 +6,23 @@ import csv
 import html
 import io
 import json
-import os
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 
-def report_dir(dag_id: str, run_id: str) -> Path:
-    home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
-    safe_run = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)
-    return home / "copyleaks" / "reports" / dag_id / safe_run
+def safe_name(value: str) -> str:
+    """A run id as one path segment (the ui serves reports under the same name)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", value)
+
+
+def report_dir(dag_id: str, run_id: str) -> Any:
+    """``<artifacts_url>/reports/<dag_id>/<run_id>/``: any worker writes it, the api-server serves it."""
+    from airflow.sdk import ObjectStoragePath
+
+    from airflow_copyleaks import config
+
+    return ObjectStoragePath(config.artifacts_url().rstrip("/") + f"/reports/{safe_name(dag_id)}/{safe_name(run_id)}")
 
 
 def _bar_chart(rows: Sequence[dict[str, Any]], threshold: float | None) -> str:
@@ -64,6 +70,7 @@ def write_report(
     threshold: float | None,
     totals: dict[str, Any],
     title_heading: str = "Title",
+    window: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Write report.html, report.csv and report.json; return their paths.
 
@@ -87,7 +94,9 @@ def write_report(
             ]
         )
     (folder / "report.csv").write_text(buffer.getvalue())
-    (folder / "report.json").write_text(json.dumps({"title": title, "totals": totals, "rows": list(rows)}, indent=2))
+    (folder / "report.json").write_text(
+        json.dumps({"title": title, "window": window, "totals": totals, "rows": list(rows)}, indent=2)
+    )
     body_rows = []
     for row in rows:
         sources = "<br>".join(_source_html(s) for s in row.get("sources", []))

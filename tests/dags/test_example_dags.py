@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from airflow.sdk import ObjectStoragePath
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 sys.path.insert(0, str(DAGS))
@@ -105,19 +106,19 @@ def test_report_table_and_chart_match_the_data(tmp_path: Path, monkeypatch: pyte
     paths = write_report("dag", "manual__2026/x", "Sweep", rows, threshold=20, totals={"scanned": 2})
     assert "manual__2026_x" in paths["html"]
     parser = _Cells()
-    parser.feed(Path(paths["html"]).read_text())
+    parser.feed(ObjectStoragePath(paths["html"]).read_text())
     cells = [r for r in parser.rows if r]
     assert [c[0] for c in cells] == ["a01", "a02"]
     assert cells[0][1] == "Clean <b>story</b>"  # escaped, shown as text
     assert cells[1][2] == "64.0%" and cells[1][3] == "flagged" and cells[1][4] == "Tidal pools"
     assert [(b["data-key"], float(b["data-score"] or 0)) for b in parser.bars] == [("a01", 3.5), ("a02", 64.0)]
-    assert json.loads(Path(paths["json"]).read_text())["rows"][1]["score"] == 64.0
-    assert Path(paths["csv"]).read_text().splitlines()[2].startswith("a02,Copied,64.0,flagged")
+    assert json.loads(ObjectStoragePath(paths["json"]).read_text())["rows"][1]["score"] == 64.0
+    assert ObjectStoragePath(paths["csv"]).read_text().splitlines()[2].startswith("a02,Copied,64.0,flagged")
 
 
 def test_a_report_without_scores_has_no_chart_and_no_threshold() -> None:
     rows = [{"key": "comment:c001 (text)", "title": "toxic-v1 3 > 0", "score": None, "verdict": "flagged"}]
     paths = write_report("dag", "run", "Moderation", rows, threshold=None, totals={"checked": 1}, title_heading="Why")
-    page = Path(paths["html"]).read_text()
+    page = ObjectStoragePath(paths["html"]).read_text()
     assert "<svg" not in page and "threshold" not in page
     assert "<th>Why</th>" in page and "toxic-v1 3 &gt; 0" in page

@@ -120,3 +120,47 @@ with DAG("flow_poor", schedule=None):
     assert result.returncode != 0 or "failed" in (result.stdout + result.stderr).lower()
     output = result.stdout + result.stderr
     assert "CopyleaksScanFailed" in output and "code 13" in output, output[-4000:]
+
+
+def test_every_operator_given_an_empty_list_skips_with_a_message(
+    dag_runner: DagRunner, copyleaks_emulator: Any, receiver: Any
+) -> None:
+    """A quiet interval hands each operator an empty list: nothing to do is a skip, never a failure."""
+    dag_runner.write(
+        "flow_quiet",
+        HEADER.format(text=TEXT)
+        + """
+from airflow_copyleaks.operators import (
+    CopyleaksAiDetectionOperator, CopyleaksImageCheckOperator, CopyleaksModerateOperator,
+    CopyleaksWritingFeedbackOperator,
+)
+
+with DAG("flow_quiet", schedule=None):
+    submit = CopyleaksSubmitOperator(
+        task_id="submit", documents=[{"key": "a", "text": TEXT}], wait_for_completion=True, deferrable=True,
+    )
+    CopyleaksModerateOperator(task_id="moderate", texts=[])
+    CopyleaksImageCheckOperator(task_id="images", images=[])
+    CopyleaksAiDetectionOperator(task_id="ai", texts=[])
+    CopyleaksWritingFeedbackOperator(task_id="writing", texts=[])
+    CopyleaksStartOperator(task_id="start", scan_ids=[])
+    CopyleaksScanSensor(task_id="wait", scan_ids=[], deferrable=True)
+    submit >> CopyleaksExportOperator(
+        task_id="export", scan_id="{{ ti.xcom_pull('submit')['scan_ids'][0] }}", results=[],
+        crawled_version=False, deferrable=True,
+    )
+""",
+    )
+    result = dag_runner.test("flow_quiet")
+    _assert_ok(result)
+    output = result.stdout + result.stderr
+    for message in (
+        "texts is empty: no moderation check to run",
+        "images is empty: no image check to run",
+        "scan_ids is empty: no scan to start",
+        "scan_ids is empty: no scan to wait for",
+        "results is empty and no PDF or crawled version asked for",
+    ):
+        assert message in output, message
+    assert "CopyleaksValidationError" not in output
+    assert not [c for c in copyleaks_emulator.calls() if "/export/" in c["path"]]
