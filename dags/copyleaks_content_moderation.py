@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
+from airflow_copyleaks.links import with_audit_report_link
 from airflow_copyleaks.operators import CopyleaksImageCheckOperator, CopyleaksModerateOperator
 
 HELD_CONTENT = Asset("copyleaks://publishing/held-content")
@@ -157,10 +158,14 @@ def copyleaks_content_moderation() -> None:
             title_heading="Policy breaches",
             window=_window(params).as_dict(),
         )
+        context["ti"].xcom_push(
+            key="copyleaks_report",
+            value={"dag_id": context["dag"].dag_id, "run_id": context["run_id"], "name": "report.html"},
+        )
         print(f"Audit report: {paths['html']}")
         return {**totals, "held": held, "report": paths}
 
-    hold_and_report(moderate.output, images.output)
+    with_audit_report_link(hold_and_report(moderate.output, images.output))
 
 
 copyleaks_content_moderation()

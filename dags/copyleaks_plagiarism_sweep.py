@@ -15,6 +15,7 @@ from typing import Any
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
+from airflow_copyleaks.links import with_audit_report_link
 from airflow_copyleaks.operators import (
     CopyleaksCheckCreditsOperator,
     CopyleaksExportOperator,
@@ -175,10 +176,14 @@ def copyleaks_plagiarism_sweep() -> None:
             totals=totals,
             window=run_window(context, DAY).as_dict(),
         )
+        context["ti"].xcom_push(
+            key="copyleaks_report",
+            value={"dag_id": context["dag"].dag_id, "run_id": context["run_id"], "name": "report.html"},
+        )
         print(f"Audit report: {paths['html']}")
         return {**totals, "held": held, "report": paths}
 
-    report = write_report(check.output, wait.output)
+    report = with_audit_report_link(write_report(check.output, wait.output))
     index >> check
     exports >> report
 

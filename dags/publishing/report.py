@@ -6,23 +6,15 @@ import csv
 import html
 import io
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
 
-def safe_name(value: str) -> str:
-    """A run id as one path segment (the ui serves reports under the same name)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", value)
-
-
 def report_dir(dag_id: str, run_id: str) -> Any:
     """``<artifacts_url>/reports/<dag_id>/<run_id>/``: any worker writes it, the api-server serves it."""
-    from airflow.sdk import ObjectStoragePath
+    from airflow_copyleaks.ui.locations import report_path
 
-    from airflow_copyleaks import config
-
-    return ObjectStoragePath(config.artifacts_url().rstrip("/") + f"/reports/{safe_name(dag_id)}/{safe_name(run_id)}")
+    return report_path(dag_id, run_id).parent
 
 
 def _bar_chart(rows: Sequence[dict[str, Any]], threshold: float | None) -> str:
