@@ -29,8 +29,9 @@ lint: install
 test: install system-deps lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The unit layer only: pure logic, no PostgreSQL, no emulator process (seconds, not minutes).
 test-fast: install
-	$(BIN)/python -m pytest -q -x -m "not e2e"
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 demo: install
 	$(BIN)/python scripts/demo.py

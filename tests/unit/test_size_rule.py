@@ -36,4 +36,3 @@ def test_no_module_or_function_over_the_limit(package: str) -> None:
     files = sorted((PACKAGE_DIR / package).rglob("*.py"))
     assert files, package
     assert [problem for f in files for problem in _too_big(f)] == []
-
