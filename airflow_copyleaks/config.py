@@ -34,7 +34,8 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "store_url",
             "SQLAlchemy URL of the ScanStore (webhook events, scan status, export artifacts, token "
-            "cache). Empty means an SQLite file copyleaks.db in AIRFLOW_HOME.",
+            "cache). Empty means an SQLite file copyleaks.db in AIRFLOW_HOME, which is refused under an "
+            "executor that runs tasks on other machines (Celery, Kubernetes, Edge).",
             "",
         ),
         Setting(
@@ -105,7 +106,14 @@ def get_float(name: str) -> float:
 
 
 def store_url() -> str:
-    return get_setting("store_url") or f"sqlite:///{airflow_home() / 'copyleaks.db'}"
+    """The configured store; unset, an SQLite file of this machine, refused when tasks run elsewhere."""
+    configured = get_setting("store_url")
+    if configured:
+        return configured
+    from airflow_copyleaks.topology import refuse_machine_local_store
+
+    refuse_machine_local_store()
+    return f"sqlite:///{airflow_home() / 'copyleaks.db'}"
 
 
 def webhook_secret() -> str:

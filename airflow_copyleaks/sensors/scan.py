@@ -25,6 +25,7 @@ from airflow_copyleaks.waits.tasks import (
     default_deferrable,
     defer_scan_wait,
     raise_for_event,
+    unregistered_event,
     validate_scan_event,
 )
 
@@ -85,6 +86,9 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         scans, pending = check_once(self.store, ids, wanted)
         if not pending:  # already there: no need to occupy the triggerer
             return self._finish(build_event(ids, wanted, scans))
+        unregistered = unregistered_event(self.store, ids, wanted, scans)
+        if unregistered is not None:  # fail now rather than from the triggerer
+            return self._finish(unregistered)
         # The sensor's timeout becomes the trigger's deadline: a timeout event, handled below.
         defer_scan_wait(self, ids, wanted, deadline=time.time() + float(self.timeout), poll_interval=self.poll_interval)
 
@@ -93,6 +97,9 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         wanted = normalise_statuses(self.wanted)
         scans, pending = check_once(self.store, ids, wanted)
         if pending:
+            unregistered = unregistered_event(self.store, ids, wanted, scans)
+            if unregistered is not None:
+                self._finish(unregistered)
             resend_after = self._resend_after()
             if resend_after > 0:
                 resender = records.Resender(self.store, self.copyleaks_conn_id, resend_after)

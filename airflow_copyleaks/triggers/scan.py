@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from airflow_copyleaks import config
 from airflow_copyleaks.masking import mask_url_password
+from airflow_copyleaks.topology import unregistered_message
 from airflow_copyleaks.triggers.watcher import Subscription, watcher_for
 from airflow_copyleaks.waits import records
 from airflow_copyleaks.waits.domain import (
@@ -127,6 +128,13 @@ class CopyleaksScanTrigger(BaseTrigger):
             return
         store, subscription, current = started
         scans.update(current)
+        missing = [sid for sid in self.scan_ids if sid not in current]
+        if missing:  # written to another store: its webhooks will never reach this one
+            subscription.close()
+            message = unregistered_message(store_url, missing)
+            self.log.error(message)
+            yield TriggerEvent(build_event(self.scan_ids, self.wanted, scans, status="error", message=message))
+            return
         resender = records.Resender(store, self.copyleaks_conn_id, resend_after)
         try:
             while True:

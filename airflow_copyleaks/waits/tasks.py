@@ -18,6 +18,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_copyleaks.exceptions import CopyleaksScanFailed, CopyleaksValidationError
+from airflow_copyleaks.topology import unregistered_message
 from airflow_copyleaks.waits import records
 from airflow_copyleaks.waits.domain import (
     ExportEvent,
@@ -88,6 +89,16 @@ def check_once(store: Any, scan_ids: Sequence[str], wanted: Sequence[str]) -> tu
     return scans, pending
 
 
+def unregistered_event(
+    store: Any, scan_ids: Sequence[str], wanted: Sequence[str], scans: Mapping[str, Any]
+) -> ScanWaitEvent | None:
+    """The error ending a wait on scans this store never registered (submitted through another)."""
+    missing = [sid for sid in scan_ids if scans.get(sid) is None]
+    if not missing:
+        return None
+    return build_event(scan_ids, wanted, scans, status="error", message=unregistered_message(store.url, missing))
+
+
 def wait_in_worker(
     store: Any,
     scan_ids: Sequence[str],
@@ -103,6 +114,9 @@ def wait_in_worker(
         scans, pending = check_once(store, scan_ids, wanted)
         if not pending:
             return build_event(scan_ids, wanted, scans)
+        unregistered = unregistered_event(store, scan_ids, wanted, scans)
+        if unregistered is not None:
+            return unregistered
         now = time.time()
         if now >= deadline:
             return build_event(

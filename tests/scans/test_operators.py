@@ -265,6 +265,8 @@ def test_sensor_poke_defer_error_timeout_and_soft_fail(
         soft.execute(context_for(soft))
 
     pending = ["af-pending-0001"]
+    # Registered, as a submitted scan is (an unregistered one fails at once: another store).
+    sensor.store.register_scan(pending[0], kind="text", action="scan", sandbox=True, meta={})
     deferring = CopyleaksScanSensor(task_id="wait", scan_ids=pending, store_url=store_file, timeout=60, deferrable=True)
     with pytest.raises(TaskDeferred) as deferred:
         deferring.execute(context_for(deferring))

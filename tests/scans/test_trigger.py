@@ -72,6 +72,11 @@ async def test_deadline_yields_a_timeout_event(scan_conn: str, store_file: str, 
 
 
 async def test_unknown_scan_ends_the_wait_with_a_clear_error(scan_conn: str, store_file: str) -> None:
+    from airflow_copyleaks.store import get_store
+
+    # Registered in the store but never sent to Copyleaks (a scan the store does not know at all
+    # fails before any resend: tests/topology/test_fail_fast.py).
+    get_store(store_file).register_scan("af-never-submitted", kind="text", action="scan", sandbox=True, meta={})
     trigger = CopyleaksScanTrigger(
         ["af-never-submitted"],
         store_url=store_file,
