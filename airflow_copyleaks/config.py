@@ -72,6 +72,13 @@ SETTINGS: dict[str, Setting] = {
             "(mapped tasks on several workers). False: each process limits itself.",
             "True",
         ),
+        Setting(
+            "shared_login_block",
+            "Record a login Copyleaks refused (429, 401, 503) in the store until it lifts, so that "
+            "other processes fail fast instead of logging in and prolonging the block. False: each "
+            "process finds out with a login of its own.",
+            "True",
+        ),
     ]
 }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
 from airflow_copyleaks import config
@@ -30,6 +30,12 @@ class TokenBackend(Protocol):
     def try_acquire_lease(self, name: str, holder: str, ttl_seconds: float) -> bool: ...
 
     def release_lease(self, name: str, holder: str) -> None: ...
+
+    def record_login_block(self, account_id: str, status: int, cause: str, lifts_at: datetime) -> None: ...
+
+    def get_login_block(self, account_id: str) -> tuple[int, str, datetime] | None: ...
+
+    def clear_login_block(self, account_id: str) -> None: ...
 
 
 @runtime_checkable
@@ -53,6 +59,7 @@ class MemoryBackend:
         self._tokens: dict[str, tuple[bytes, datetime]] = {}
         self._leases: dict[str, tuple[str, float]] = {}
         self._slots: dict[str, float] = {}
+        self._blocks: dict[str, tuple[int, str, datetime]] = {}
 
     def get_token(self, account_id: str) -> tuple[bytes, datetime] | None:
         with self._lock:
@@ -81,6 +88,19 @@ class MemoryBackend:
         with self._lock:
             if self._leases.get(name, ("", 0.0))[0] == holder:
                 del self._leases[name]
+
+    def record_login_block(self, account_id: str, status: int, cause: str, lifts_at: datetime) -> None:
+        with self._lock:
+            self._blocks[account_id] = (status, cause, lifts_at)
+
+    def get_login_block(self, account_id: str) -> tuple[int, str, datetime] | None:
+        with self._lock:
+            block = self._blocks.get(account_id)
+        return block if block is not None and block[2] > datetime.now(timezone.utc) else None
+
+    def clear_login_block(self, account_id: str) -> None:
+        with self._lock:
+            self._blocks.pop(account_id, None)
 
     def reserve_request_slot(self, name: str, interval_seconds: float) -> float:
         now = time.time()

@@ -135,15 +135,14 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
         return self.transport.session()
 
     def test_connection(self) -> tuple[bool, str]:
-        """Log in (fresh, not from the cache) and read the credit balance."""
+        """Read the credit balance with the shared token: logins are scarce (12 per 15 minutes),
+        so a click logs in only when no process holds a token, and not while logins are refused."""
         try:
-            token = self._login()
-            credits = self._request("GET", "/v3/scans/credits", token=token.access_token)
-        except CopyleaksAuthError:
-            return False, "Copyleaks refused the email and API key (401). Check Login and Password."
+            amount = self.get_credits()
+        except CopyleaksAuthError as err:
+            return False, f"Copyleaks refused the email and API key (401). Check Login and Password. {err.message}"
         except Exception as err:
             return False, f"Could not log in to Copyleaks: {err}"
-        amount = credits.get("Amount", credits.get("amount")) if isinstance(credits, dict) else None
         return True, f"Logged in to Copyleaks as {self.settings.email}; {amount} credits left."
 
     def _count(self, key: str) -> None:

@@ -28,6 +28,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from airflow_copyleaks.exceptions import CopyleaksApiError
+from airflow_copyleaks.hooks.login_block import LoginBlocks
+
 if TYPE_CHECKING:
     from airflow_copyleaks.hooks.backends import TokenBackend
 
@@ -93,12 +96,14 @@ class TokenCache:
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
         with self._memory_lock:
             self._login_lock = self._login_locks.setdefault(self.account_id, threading.Lock())
+        self.blocks = LoginBlocks(store, self.account_id)
 
     def get(self, login: Callable[[], Token], *, wait_seconds: float = 60.0) -> Token:
         """A fresh token: from memory, from the store, or from one login for all processes."""
         cached = self._cached()
         if cached is not None:
             return cached
+        self.blocks.raise_if_blocked()
         with self._login_lock:
             return self._get_or_login(login, wait_seconds)
 
@@ -116,8 +121,9 @@ class TokenCache:
                     cached = self._cached()
                     if cached is not None:
                         return cached
+                    self.blocks.raise_if_blocked()  # refused while we waited for the lease
                     with self._lease_kept(lease, holder):  # a slow login must not lose it midway
-                        token = login()
+                        token = self._login(login)
                     self._save(token)
                     return token
                 finally:
@@ -126,8 +132,18 @@ class TokenCache:
             cached = self._cached()
             if cached is not None:
                 return cached
+            self.blocks.raise_if_blocked()
             if time.monotonic() > deadline:
                 raise TimeoutError("timed out waiting for another process to log in to Copyleaks")
+
+    def _login(self, login: Callable[[], Token]) -> Token:
+        try:
+            token = login()
+        except CopyleaksApiError as err:
+            self.blocks.record(err)
+            raise
+        self.blocks.clear()
+        return token
 
     @contextlib.contextmanager
     def _lease_kept(self, lease: str, holder: str) -> Iterator[None]:
@@ -151,16 +167,23 @@ class TokenCache:
             keeper.join()
 
     def invalidate(self, token: Token) -> None:
-        """Forget ``token`` (Copyleaks answered 401), unless another process already replaced it."""
+        """Forget ``token`` (Copyleaks answered 401), unless another process already replaced it.
+
+        Raises :class:`CopyleaksAuthError` rather than forcing a second refresh within a minute.
+        """
         with self._memory_lock:
             entry = self._memory.get(self.account_id)
             if entry and entry[0].access_token == token.access_token:
                 del self._memory[self.account_id]
-                self._store.delete_token(self.account_id, only_if=entry[1])
+            else:
+                entry = None
+        if entry is None:
+            row = self._store.get_token(self.account_id)
+            if row is None or self._decrypt(row[0]) != token:
                 return
-        row = self._store.get_token(self.account_id)
-        if row is not None and self._decrypt(row[0]) == token:
-            self._store.delete_token(self.account_id, only_if=row[0])
+            entry = (token, row[0])
+        self.blocks.allow_forced_refresh(token.access_token)
+        self._store.delete_token(self.account_id, only_if=entry[1])
 
     def _cached(self) -> Token | None:
         with self._memory_lock:

@@ -1,4 +1,4 @@
-"""Coordination between processes of one account: the token cache, leases, request slots.
+"""Coordination between processes of one account: the token cache, leases, login blocks, request slots.
 
 Each is one small table and atomic statements (an upsert whose condition lives in the SQL), so
 any number of processes on any number of machines agree without a lock server. New shared limits
@@ -65,6 +65,31 @@ class Coordination(StoreEngine):
     def release_lease(self, name: str, holder: str) -> None:
         with self._write() as conn:
             conn.execute(sa.delete(t.lease).where(t.lease.c.name == name, t.lease.c.holder == holder))
+
+    # ------------------------------------------------------------------ login blocks
+
+    def record_login_block(self, account_id: str, status: int, cause: str, lifts_at: datetime) -> None:
+        """Remember that Copyleaks refused a login (``status``, ``cause``) until ``lifts_at``."""
+        values = {"status": status, "cause": cause[:500], "lifts_at": lifts_at, "recorded_at": utcnow()}
+        stmt = self._insert(t.login_block).values(account_id=account_id, **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["account_id"], set_=values)
+        with self._write() as conn:
+            conn.execute(stmt)
+
+    def get_login_block(self, account_id: str) -> tuple[int, str, datetime] | None:
+        """The refusal in force for ``account_id``: (status, cause, lifts_at), or None."""
+        table = t.login_block
+        with self._read() as conn:
+            row = conn.execute(
+                sa.select(table.c.status, table.c.cause, table.c.lifts_at).where(
+                    table.c.account_id == account_id, table.c.lifts_at > utcnow()
+                )
+            ).first()
+        return None if row is None else (int(row.status), str(row.cause), row.lifts_at)
+
+    def clear_login_block(self, account_id: str) -> None:
+        with self._write() as conn:
+            conn.execute(sa.delete(t.login_block).where(t.login_block.c.account_id == account_id))
 
     # ------------------------------------------------------------------ request slots
 

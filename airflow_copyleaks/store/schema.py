@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from airflow_copyleaks.store.types import JSONDocument, Text, UTCDateTime
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 INTEGER_MAX = 2**31 - 1  # the largest value the integer columns hold on PostgreSQL
 
 metadata = sa.MetaData()
@@ -127,6 +127,18 @@ rate_schedule = sa.Table(
     sa.Column("next_at", sa.Float, nullable=False),
 )
 
+# Version 5: a login Copyleaks refused, so that other processes fail fast instead of logging in
+# (each further try would prolong Copyleaks' login block).
+login_block = sa.Table(
+    "copyleaks_login_block",
+    metadata,
+    sa.Column("account_id", sa.String(64), primary_key=True),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("cause", sa.String(500), nullable=False),
+    sa.Column("lifts_at", UTCDateTime(), nullable=False),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
 
 def _to_v1(conn: sa.Connection) -> None:
     for table in (scan, event, export, artifact, token, lease):
@@ -168,4 +180,8 @@ def _to_v4(conn: sa.Connection) -> None:
         )
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4}
+def _to_v5(conn: sa.Connection) -> None:
+    login_block.create(conn, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
