@@ -4,12 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps lint test test-fast demo emulator bench stack clean
+.PHONY: install system-deps lint test test-fast docs demo emulator bench stack clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,emulator,postgres]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,emulator,postgres,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,8 +26,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install system-deps lint
+test: install system-deps lint docs
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The documentation site (Sphinx, with autodoc), warnings as errors: `make test` builds it too.
+docs: install
+	$(BIN)/sphinx-build -q -W --keep-going -b html docs docs/_build/html
 
 # The unit layer only: pure logic, no PostgreSQL, no emulator process (seconds, not minutes).
 test-fast: install
@@ -43,7 +47,7 @@ bench: install system-deps
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache docs/_build docs/_generated
 
 stack: install system-deps
 	$(BIN)/python scripts/stack.py

@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 Status = Literal["ok", "already_checked", "error", "cancelled"]
 T = TypeVar("T")
 
-# Threads mostly wait on the network or the limiter; twice the rate keeps the limiter busy when a
-# response takes up to ~2 s, and the cap bounds sockets and memory for very large batches.
+# Threads mostly wait on the network or the limiter; twice the rate keeps the limiter busy while
+# slow responses are outstanding, and the cap bounds sockets and memory for very large batches.
 WORKERS_PER_RPS = 2
 MAX_WORKERS = 32
 WORKERS_WITHOUT_LIMIT = 8

@@ -57,7 +57,20 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
         webhook.
     :param pdf_report: Also export the PDF report (the scan must have had ``pdf.create``).
     :param crawled_version: Also export the crawled version of the scanned document.
+    :param max_retries: How many times Copyleaks retries delivering each exported artifact
+        (its ``maxRetries``).
+    :param force_new_export: Export again under a new export id: a new id once per DAG run,
+        reused by that run's retries.
     :param wait_for_completion: Wait for the export-completed webhook (default True).
+    :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param wait_timeout: Longest wait (seconds or timedelta); past it the task fails (default: one hour).
+    :param poll_interval: Seconds between reads of the store while waiting (default:
+        ``[copyleaks] poll_interval_seconds``).
+    :param webhook_base_url: Override the connection's ``webhook_base_url`` (where Copyleaks
+        delivers the artifacts).
+    :param copyleaks_conn_id: Connection of type ``copyleaks``.
+    :param store_url: The ScanStore the webhook receiver writes to (default: ``[copyleaks]
+        store_url``).
 
     Returns ``{"export_id", "scan_id", "artifacts": {...}, "tasks"}``.
     """

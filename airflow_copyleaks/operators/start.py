@@ -44,6 +44,15 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
         ``ignore`` (start the rest).
     :param fail_on_failed: Fail the task (after starting what could be) if any id failed.
     :param wait_for_completion: Wait for the started scans' ``completed`` webhook.
+    :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
+    :param wait_timeout: Longest wait (seconds or timedelta); past it the task fails (default: six hours).
+    :param poll_interval: Seconds between reads of the store while waiting (default:
+        ``[copyleaks] poll_interval_seconds``).
+    :param resend_after_seconds: Ask Copyleaks to resend the webhook of a scan silent this long
+        (default: ``[copyleaks] resend_after_seconds``; 0 disables).
+    :param copyleaks_conn_id: Connection of type ``copyleaks``.
+    :param store_url: The ScanStore the webhook receiver writes to (default: ``[copyleaks]
+        store_url``).
 
     Returns ``{"started", "already_started", "failed", "scan_ids", ...}`` (``scans`` per id
     after a wait).

@@ -74,13 +74,22 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         scan per document content and scan settings: a new run over unchanged content with the
         same action, sandbox and properties reuses the scan; a property that changes every run,
         such as a ``developerPayload`` naming the run, makes every run scan again).
+    :param id_prefix: Start of every derived scan id (letters and digits; the id stays within
+        Copyleaks' 36 characters).
     :param force_new_scan: Deliberately scan again, paying again: new ids once per DAG run
         (retries of that run reuse them, so a retry never pays twice).
     :param wait_for_completion: Wait until the scans reach the action's final status.
     :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
     :param wait_timeout: Longest wait (seconds or timedelta); past it the task fails.
+    :param poll_interval: Seconds between reads of the store while waiting (default:
+        ``[copyleaks] poll_interval_seconds``).
+    :param resend_after_seconds: Ask Copyleaks to resend the webhook of a scan silent this long
+        (default: ``[copyleaks] resend_after_seconds``; 0 disables).
     :param fail_on_item_error: Fail the task at the end if any item could not be submitted.
     :param webhook_base_url: Override the connection's ``webhook_base_url``.
+    :param copyleaks_conn_id: Connection of type ``copyleaks``.
+    :param store_url: The ScanStore the webhook receiver writes to (default: ``[copyleaks]
+        store_url``).
     """
 
     template_fields: Sequence[str] = (
@@ -185,7 +194,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             self.log.info("No documents: nothing to submit")
         ti = context["ti"]
         nonce = ids.force_nonce(ti.run_id) if config.as_bool(self.force_new_scan) else ""
-        # Imported here: two dozen dataclasses cost ~0.15 s, paid at every DAG parse otherwise.
+        # Imported here: two dozen dataclasses, paid at every DAG parse otherwise.
         from airflow_copyleaks.scans.properties import properties_to_wire
 
         base_props = properties_to_wire(self.properties)

@@ -4,7 +4,7 @@ Every documented property is reachable through a dataclass with snake_case field
 :func:`properties_to_wire` turns them into the camelCase wire names and leaves out whatever was
 not set, as the official SDKs do (an unset property is absent, never ``null``). A plain dict is
 accepted too, for properties newer than this module. ``webhooks`` is not here: the provider fills
-it in from the connection, so every scan reports to the receiver with its own credential.
+it in from the connection, so every scan reports to the receiver with its own credential::
 
     ScanProperties(
         sensitivity_level=3,

@@ -43,6 +43,9 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
     :param poll_interval: Deferred: seconds between the triggerer's store reads (default:
         ``[copyleaks] poll_interval_seconds``). ``poke_interval`` only paces poke/reschedule mode:
         its 60 s default would otherwise delay every deferred wake-up by up to a minute.
+    :param copyleaks_conn_id: Connection of type ``copyleaks``.
+    :param store_url: The ScanStore the webhook receiver writes to (default: ``[copyleaks]
+        store_url``).
 
     Returns ``{"status", "scan_ids", "scans": {scan_id: summary}, ...}`` to XCom.
     """

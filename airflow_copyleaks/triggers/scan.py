@@ -160,8 +160,7 @@ class CopyleaksScanTrigger(BaseTrigger):
                         )
                         return
                 # The watcher wakes us when one of our scans changes; on our own we only look at
-                # the clock (resends, deadline). Waking every poll instead cost 5,000 idle
-                # triggers a fifth of a core.
+                # the clock (resends, deadline), so thousands of idle triggers cost next to nothing.
                 wait = min(60.0, max(poll, resend_after / 4)) if resend_after > 0 else 60.0
                 if self.deadline is not None:
                     wait = min(wait, max(0.0, self.deadline - now))
@@ -187,6 +186,14 @@ class CopyleaksExportTrigger(BaseTrigger):
     """Wait for an export's completion webhook (the receiver records it with the export).
 
     Exports are few and short, so this polls the export's own row rather than the event feed.
+
+    :param export_id: The export to wait for.
+    :param scan_id: The exported scan (carried into the event for the task).
+    :param deadline: Wall-clock end of the wait (epoch seconds); past it the trigger yields a
+        ``timeout`` event.
+    :param store_url: The ScanStore to read (default: the configured one).
+    :param poll_interval: Seconds between reads of the export's row (default: ``[copyleaks]
+        poll_interval_seconds``).
     """
 
     def __init__(

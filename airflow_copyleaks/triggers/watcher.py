@@ -23,7 +23,11 @@ log = logging.getLogger(__name__)
 
 
 class Subscription:
-    """What one trigger receives: changed scan records, queued until it reads them."""
+    """What one trigger receives: changed scan records, queued until it reads them.
+
+    :param watcher: The store watcher this subscription belongs to.
+    :param scan_ids: The scans the trigger waits for.
+    """
 
     def __init__(self, watcher: StoreWatcher, scan_ids: Iterable[str]) -> None:
         self.watcher = watcher
@@ -46,7 +50,11 @@ class Subscription:
 
 
 class StoreWatcher:
-    """Polls one store for new events and wakes the subscribed triggers."""
+    """Polls one store for new events and wakes the subscribed triggers.
+
+    :param store: The ScanStore to read.
+    :param poll_interval: Seconds between reads; the fastest subscriber lowers it.
+    """
 
     def __init__(self, store: Any, poll_interval: float) -> None:
         self.store = store
