@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
 from airflow_copyleaks import config
+from airflow_copyleaks.exceptions import CopyleaksError
 
 
 @runtime_checkable
@@ -131,6 +132,8 @@ def open_backend() -> TokenBackend:
 
     try:
         return get_store()
+    except CopyleaksError:
+        raise  # a configuration refused on purpose (a machine-local store under Celery): never hidden
     except Exception as err:
         where = _without_password(config.store_url())
         if where not in _warned:

@@ -69,3 +69,18 @@ def test_memory_leases_and_slots() -> None:
     assert memory.try_acquire_lease("login:a", "p2", 30)
     first = memory.reserve_request_slot("rate:a", 0.5)
     assert memory.reserve_request_slot("rate:a", 0.5) == pytest.approx(first + 0.5)
+
+
+def test_a_machine_local_store_refused_on_purpose_is_not_hidden_by_the_memory_fallback(
+    copyleaks_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under Celery with no store_url each process would log in alone: that stays an error."""
+    from airflow_copyleaks.topology import CopyleaksTopologyError
+
+    monkeypatch.delenv("AIRFLOW__COPYLEAKS__STORE_URL", raising=False)
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
+    monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", conn)
+    with pytest.raises(CopyleaksTopologyError, match="store_url"):
+        CopyleaksHook().get_credits()
+    assert copyleaks_emulator.calls() == []
