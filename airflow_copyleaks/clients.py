@@ -22,8 +22,15 @@ class CopyleaksClientMixin:
     @cached_property
     def store(self) -> Any:
         from airflow_copyleaks.store import get_store
+        from airflow_copyleaks.topology import display_url
 
-        return get_store(self.store_url)
+        store = get_store(self.store_url)
+        # Which store this task uses, by its identity: the receiver's /health shows the same id
+        # when both share one store.
+        log = getattr(self, "log", None)
+        if log is not None:
+            log.info("Copyleaks store %s (store id %s)", display_url(store.url), store.store_id())
+        return store
 
     @cached_property
     def hook(self) -> CopyleaksHook:

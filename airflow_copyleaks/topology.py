@@ -68,10 +68,11 @@ def refuse_machine_local_store() -> None:
         )
 
 
-def unregistered_message(store_url: str, scan_ids: Sequence[str]) -> str:
+def unregistered_message(store_url: str, scan_ids: Sequence[str], store_id: str | None = None) -> str:
     shown = ", ".join(scan_ids[:5]) + (f" and {len(scan_ids) - 5} more" if len(scan_ids) > 5 else "")
+    ident = f", store id {store_id}" if store_id else ""
     return (
-        f"scan(s) {shown} are not registered in the Copyleaks store {display_url(store_url)} ({SETTING}): "
+        f"scan(s) {shown} are not registered in the Copyleaks store {display_url(store_url)}{ident} ({SETTING}): "
         "they were submitted through another store, so their webhooks are recorded elsewhere and this "
         f"wait would run to its deadline. Give every machine the same {SETTING}."
     )

@@ -29,3 +29,7 @@ def migrate(conn: sa.Connection) -> None:
 
 def schema_version(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(t.schema_version.c.version)).scalar() or 0)
+
+
+def store_id(conn: sa.Connection) -> str:
+    return str(conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == t.STORE_ID)).scalar_one())

@@ -41,9 +41,17 @@ class ScanStore(ScanRecords, ExportRecords, Coordination):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
+        self._store_id: str | None = None
         with self._write() as conn:
             migrations.migrate(conn)
 
     def schema_version(self) -> int:
         with self._read() as conn:
             return migrations.schema_version(conn)
+
+    def store_id(self) -> str:
+        """The store's identity: random, made with its schema, the same for every process using it."""
+        if self._store_id is None:
+            with self._read() as conn:
+                self._store_id = migrations.store_id(conn)
+        return self._store_id

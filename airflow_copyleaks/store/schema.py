@@ -8,13 +8,14 @@ only while they still have their old type).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
 
 from airflow_copyleaks.store.types import JSONDocument, Text, UTCDateTime
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 INTEGER_MAX = 2**31 - 1  # the largest value the integer columns hold on PostgreSQL
 
 metadata = sa.MetaData()
@@ -184,4 +185,29 @@ def _to_v5(conn: sa.Connection) -> None:
     login_block.create(conn, checkfirst=True)
 
 
-MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _to_v1, 2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
+# Version 6: facts about the store itself. ``store_id`` is random, made once when the schema is
+# created (or upgraded to 6): the receiver's health answer and task logs show it, so two
+# components that should share one store can tell when they do not.
+meta = sa.Table(
+    "copyleaks_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+STORE_ID = "store_id"
+
+
+def _to_v6(conn: sa.Connection) -> None:
+    meta.create(conn, checkfirst=True)
+    if conn.execute(sa.select(meta.c.value).where(meta.c.key == STORE_ID)).scalar() is None:
+        conn.execute(sa.insert(meta).values(key=STORE_ID, value=uuid.uuid4().hex))
+
+
+MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    1: _to_v1,
+    2: _to_v2,
+    3: _to_v3,
+    4: _to_v4,
+    5: _to_v5,
+    6: _to_v6,
+}

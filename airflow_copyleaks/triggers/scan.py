@@ -19,7 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from airflow_copyleaks import config
 from airflow_copyleaks.masking import mask_url_password
-from airflow_copyleaks.topology import unregistered_message
+from airflow_copyleaks.topology import display_url, unregistered_message
 from airflow_copyleaks.triggers.watcher import Subscription, watcher_for
 from airflow_copyleaks.waits import records
 from airflow_copyleaks.waits.domain import (
@@ -131,7 +131,7 @@ class CopyleaksScanTrigger(BaseTrigger):
         missing = [sid for sid in self.scan_ids if sid not in current]
         if missing:  # written to another store: its webhooks will never reach this one
             subscription.close()
-            message = unregistered_message(store_url, missing)
+            message = unregistered_message(store_url, missing, store.store_id())
             self.log.error(message)
             yield TriggerEvent(build_event(self.scan_ids, self.wanted, scans, status="error", message=message))
             return
@@ -169,10 +169,10 @@ class CopyleaksScanTrigger(BaseTrigger):
         finally:
             subscription.close()
 
-    async def _subscribe_and_read(
-        self, store_url: str, poll: float
-    ) -> tuple[Any, Subscription, dict[str, ScanRecord]]:
+    async def _subscribe_and_read(self, store_url: str, poll: float) -> tuple[Any, Subscription, dict[str, ScanRecord]]:
         store = await asyncio.to_thread(records.open_store, store_url)
+        store_id = await asyncio.to_thread(store.store_id)
+        self.log.info("Reading Copyleaks store %s (store id %s)", display_url(store_url), store_id)
         # Subscribed first, read second: nothing written in between can be missed.
         subscription = await watcher_for(store_url, store, poll).subscribe(self.scan_ids, poll)
         try:

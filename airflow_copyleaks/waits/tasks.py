@@ -96,7 +96,9 @@ def unregistered_event(
     missing = [sid for sid in scan_ids if scans.get(sid) is None]
     if not missing:
         return None
-    return build_event(scan_ids, wanted, scans, status="error", message=unregistered_message(store.url, missing))
+    return build_event(
+        scan_ids, wanted, scans, status="error", message=unregistered_message(store.url, missing, store.store_id())
+    )
 
 
 def wait_in_worker(
@@ -250,9 +252,7 @@ class ScanWaitMixin:
         return wait_in_worker(store, scan_ids, wanted, deadline=deadline, poll_interval=poll, resender=resender)
 
 
-def wait_for_export(
-    task: Any, export_id: str, scan_id: str, *, deadline: float, poll_interval: float
-) -> ExportEvent:
+def wait_for_export(task: Any, export_id: str, scan_id: str, *, deadline: float, poll_interval: float) -> ExportEvent:
     """Defer ``task`` to the export trigger (it resumes in ``execute_complete``), or block in the
     worker with the same rule: the export is done once it is no longer pending."""
     if task.deferrable:

@@ -65,6 +65,7 @@ class Stored(BaseModel):
 class Health(BaseModel):
     status: str
     schema_version: int
+    store_id: str  # the store's random identity: every component must report the same one
 
 
 class Problem(BaseModel):
@@ -318,11 +319,11 @@ def create_app(
     async def health() -> Health:
         """Whether the receiver can reach its store."""
         try:
-            version = await run_in_threadpool(lambda: get_store().schema_version())
+            version, store_id = await run_in_threadpool(lambda: (get_store().schema_version(), get_store().store_id()))
         except Exception as err:
             log.warning("Copyleaks receiver health check: the store does not answer: %s", err)
             raise ReceiverError(503, "the store does not answer") from err
-        return Health(status="ok", schema_version=version)
+        return Health(status="ok", schema_version=version, store_id=store_id)
 
     app = FastAPI(
         title="Copyleaks webhook receiver",
