@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from airflow_copyleaks import __version__
 from airflow_copyleaks.config import SECTION, SETTINGS
 
 INTEGRATION = "Copyleaks"
+# The receiver's routes live under the plugin's /copyleaks mount (webhooks/urls.py adds /webhooks/...).
+EXAMPLE_WEBHOOK_BASE_URL = "https://airflow.example.com/copyleaks"
 
 
 def _connection_fields() -> dict[str, Any]:
@@ -29,8 +32,9 @@ def _connection_fields() -> dict[str, Any]:
         },
         "webhook_base_url": {
             "label": "Webhook receiver public URL",
-            "description": "Base URL where Copyleaks can reach this provider's webhook receiver, e.g. "
-            "https://airflow.example.com/copyleaks/webhooks.",
+            "description": "Base URL where Copyleaks can reach this provider's webhook receiver: the api-server's "
+            f"URL with the plugin's /copyleaks mount, e.g. {EXAMPLE_WEBHOOK_BASE_URL}, or the standalone "
+            "receiver's URL. `airflow-copyleaks doctor` checks that the receiver answers there.",
             "schema": {"type": ["string", "null"]},
         },
         "requests_per_second": {
@@ -50,6 +54,26 @@ def _connection_fields() -> dict[str, Any]:
             "description": "How many times a request failing with 429, 503, 5xx or a connection error is retried.",
             "schema": {"type": ["integer", "null"], "default": 5},
         },
+    }
+
+
+_RELABELING = {"login": "Account email", "password": "API key"}
+_PLACEHOLDERS = {"login": "you@example.com", "password": "00000000-0000-0000-0000-000000000000"}
+
+
+def hook_ui_field_behaviour() -> dict[str, Any]:
+    """The form behaviour in the shape ``BaseHook.get_ui_field_behaviour()`` returns.
+
+    Only an Airflow that does not read ``ui-field-behaviour`` and ``conn-fields`` from provider info
+    (3.1) asks the hook; it then shows none of the conn-fields, so ``extra`` stays visible: that
+    JSON is where the settings go there.
+    """
+    example = {name: field["schema"].get("default") for name, field in _connection_fields().items()}
+    example["webhook_base_url"] = EXAMPLE_WEBHOOK_BASE_URL
+    return {
+        "hidden_fields": ["host", "port", "schema"],
+        "relabeling": dict(_RELABELING),
+        "placeholders": {**_PLACEHOLDERS, "extra": json.dumps(example)},
     }
 
 
@@ -83,11 +107,8 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Copyleaks",
                 "ui-field-behaviour": {
                     "hidden-fields": ["host", "port", "schema", "extra"],
-                    "relabeling": {"login": "Account email", "password": "API key"},
-                    "placeholders": {
-                        "login": "you@example.com",
-                        "password": "00000000-0000-0000-0000-000000000000",
-                    },
+                    "relabeling": dict(_RELABELING),
+                    "placeholders": dict(_PLACEHOLDERS),
                 },
                 "conn-fields": _connection_fields(),
             }

@@ -20,7 +20,8 @@ MB = 1024 * 1024
 SCAN_ID_MIN, SCAN_ID_MAX = 3, 36
 # [a-z0-9] plus the symbols Copyleaks documents for scan and export ids.
 _SCAN_ID_SYMBOLS = "!@$^&-+%=_(){}<>';:/.\",~`|"
-_SCAN_ID_RE = re.compile("^[a-z0-9" + re.escape(_SCAN_ID_SYMBOLS) + "]+$")
+# Always used with fullmatch: ``$`` would also match before a final newline ("abc\n").
+_SCAN_ID_RE = re.compile("[a-z0-9" + re.escape(_SCAN_ID_SYMBOLS) + "]+")
 
 FILENAME_MAX = 255
 DEVELOPER_PAYLOAD_MAX = 512
@@ -76,8 +77,8 @@ def validate_scan_id(scan_id: object, field: str = "scan_id") -> str:
         raise CopyleaksValidationError(
             field, f"is {len(scan_id)} characters long", limit=f"{SCAN_ID_MIN} to {SCAN_ID_MAX} characters"
         )
-    if not _SCAN_ID_RE.match(scan_id):
-        bad = sorted({c for c in scan_id if not _SCAN_ID_RE.match(c)})
+    if not _SCAN_ID_RE.fullmatch(scan_id):
+        bad = sorted({c for c in scan_id if not _SCAN_ID_RE.fullmatch(c)})
         raise CopyleaksValidationError(
             field,
             f"contains characters Copyleaks does not allow: {''.join(bad)!r}",

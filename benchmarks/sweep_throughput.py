@@ -73,7 +73,7 @@ def documents(first: int, count: int) -> list[dict[str, str]]:
 
 def run_worker(index: int, first: int, count: int, mapped: bool, try_number: int, out: Path) -> int:
     """One Airflow task (or one mapped task instance): submit, then defer. Writes what it deferred on."""
-    from airflow.sdk.exceptions import AirflowException, TaskDeferred
+    from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
     from airflow_copyleaks.operators import CopyleaksSubmitOperator
 

@@ -65,7 +65,7 @@ def _window(params: dict[str, Any]) -> Any:
 def copyleaks_content_moderation() -> None:
     @task
     def gather_texts(params: dict[str, Any]) -> list[dict[str, str]]:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.providers.common.compat.sdk import AirflowSkipException
         from publishing.source import default_source
 
         source = default_source()
@@ -83,7 +83,7 @@ def copyleaks_content_moderation() -> None:
 
     @task
     def gather_images(params: dict[str, Any]) -> list[dict[str, str]]:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.providers.common.compat.sdk import AirflowSkipException
         from publishing.source import default_source
 
         source = default_source()
@@ -114,7 +114,7 @@ def copyleaks_content_moderation() -> None:
     def hold_and_report(
         text_report: dict[str, Any] | None, image_report: dict[str, Any] | None, params: dict[str, Any]
     ) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.providers.common.compat.sdk import AirflowSkipException
         from publishing.report import write_report
         from publishing.source import default_source
 

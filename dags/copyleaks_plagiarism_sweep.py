@@ -61,7 +61,7 @@ DAY = timedelta(days=1)  # what a run without a data interval looks back over
 def copyleaks_plagiarism_sweep() -> None:
     @task
     def select_articles(params: dict[str, Any]) -> list:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.providers.common.compat.sdk import AirflowSkipException
         from publishing.source import default_source
         from publishing.window import run_window
 
@@ -131,7 +131,7 @@ def copyleaks_plagiarism_sweep() -> None:
     def write_report(
         checked: dict[str, Any] | None, scan_result: dict[str, Any] | None, params: dict[str, Any]
     ) -> dict:
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.providers.common.compat.sdk import AirflowSkipException
         from publishing.report import write_report as render
         from publishing.source import default_source
         from publishing.window import run_window

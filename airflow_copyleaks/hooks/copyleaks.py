@@ -97,9 +97,9 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        from airflow_copyleaks.get_provider_info import get_provider_info
+        from airflow_copyleaks.get_provider_info import hook_ui_field_behaviour
 
-        return get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+        return hook_ui_field_behaviour()
 
     @property
     def settings(self) -> Settings:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_copyleaks.exceptions import CopyleaksScanFailed, CopyleaksValidationError
 from airflow_copyleaks.topology import unregistered_message

@@ -271,3 +271,15 @@ def test_sandbox_scan_is_free(api: Api, emu: EmulatorClient, receiver: Receiver)
     body = receiver.wait("/sb/completed")[0].json()
     assert body["results"]["internet"][0]["url"] == "https://example-sandbox.test/mock-result"
     assert body["scannedDocument"]["credits"] == 0 and emu.stats()["credits_used"] == 0
+
+
+@pytest.mark.parametrize("raw_id", ["abc%0A", "abc%0D%0A", "%0Aabc"])
+def test_scan_id_with_an_encoded_newline_is_refused_and_nothing_charged(
+    api: Api, emu: EmulatorClient, receiver: Receiver, raw_id: str
+) -> None:
+    resp = api.submit_text(raw_id, ORIGINAL, f"{receiver.url}/hook/{{STATUS}}/abc")
+    assert resp.status_code == 400, (resp.text, emu.calls()[-1:], api.url)
+    assert emu.scans() == []
+    assert emu.stats()["credits_used"] == 0
+    resend = api.call("POST", f"/v3/scans/{raw_id}/webhooks/resend")
+    assert resend.status_code in (400, 404), resend.text

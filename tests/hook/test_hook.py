@@ -404,7 +404,7 @@ def test_a_token_read_from_the_shared_cache_is_masked_in_logs(
     copyleaks_emulator: Any, store_file: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Most processes never log in (another process did): the token they read must be masked too."""
-    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+    from airflow.providers.common.compat.sdk import redact
 
     conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
     ScanStore(store_file)
@@ -418,7 +418,7 @@ def test_a_token_read_from_the_shared_cache_is_masked_in_logs(
 
 
 def test_the_webhook_secret_is_masked_once_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+    from airflow.providers.common.compat.sdk import redact
 
     from airflow_copyleaks import config
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSkipException
 
 from airflow_copyleaks.exceptions import CopyleaksPolicyViolation, CopyleaksValidationError
 from airflow_copyleaks.operators import CopyleaksModerateOperator, Policy

@@ -38,7 +38,7 @@ class TaskInstance:
 
 def main(spec_path: str, out_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow.providers.common.compat.sdk import TaskDeferred
 
     from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
 

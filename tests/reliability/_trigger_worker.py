@@ -3,8 +3,8 @@
     python -m tests.reliability._trigger_worker TRIGGER.json OUT.json
 
 TRIGGER.json is ``{"classpath": ..., "kwargs": ...}`` with the kwargs encoded by
-``airflow.sdk.serde.serialize``, the way Airflow stores a deferred task's trigger; they are decoded
-with ``deserialize`` and the class is imported from its path, as the triggerer does. When the
+``Trigger.encrypt_kwargs``, the way Airflow stores a deferred task's trigger; they are decoded
+with ``Trigger._decrypt_kwargs`` and the class is imported from its path, as the triggerer does. When the
 trigger starts to run, ``OUT.json.started`` is written; its first event goes to OUT.json with
 wall-clock times. The reliability tests SIGKILL this process while the trigger waits.
 """
@@ -31,10 +31,10 @@ async def first_event(classpath: str, kwargs: dict[str, Any], started_marker: Pa
 
 
 def main(trigger_path: str, out_path: str) -> int:
-    from airflow.sdk.serde import deserialize
+    from airflow.models.trigger import Trigger
 
     stored = json.loads(Path(trigger_path).read_text())
-    kwargs = deserialize(stored["kwargs"])
+    kwargs = Trigger._decrypt_kwargs(stored["kwargs"])
     assert isinstance(kwargs, dict), kwargs
     out = Path(out_path)
     result = asyncio.run(first_event(stored["classpath"], kwargs, out.with_name(out.name + ".started")))

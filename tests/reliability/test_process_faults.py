@@ -99,13 +99,13 @@ def scan_id_of(call: dict[str, Any]) -> str:
 
 
 def rebuild(serialized: list[Any] | tuple[str, dict[str, Any]]) -> Any:
-    """A trigger from ``serialize()``'s output, through serde, as the triggerer rebuilds it."""
-    from airflow.sdk.serde import deserialize, serialize
+    """A trigger from ``serialize()``'s output, stored and decoded the way this Airflow's triggerer does."""
+    from airflow.models.trigger import Trigger
 
     classpath, kwargs = serialized
     module, _, name = str(classpath).rpartition(".")
-    stored = json.loads(json.dumps(serialize(kwargs)))  # what the metadata database holds
-    decoded = deserialize(stored)
+    stored = Trigger.encrypt_kwargs(kwargs)  # what the metadata database holds
+    decoded = Trigger._decrypt_kwargs(stored)
     assert isinstance(decoded, dict), decoded
     return getattr(importlib.import_module(module), name)(**decoded)
 
@@ -217,8 +217,8 @@ def test_triggerer_killed_mid_wait_and_restarted_resumes_from_the_store(
 ) -> None:
     """SIGKILL the triggerer process while its trigger waits; the webhooks arrive while it is
     dead; a new process with the same stored trigger yields success at once, paying nothing."""
-    from airflow.sdk.exceptions import TaskDeferred
-    from airflow.sdk.serde import serialize
+    from airflow.models.trigger import Trigger
+    from airflow.providers.common.compat.sdk import TaskDeferred
 
     from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
     from airflow_copyleaks.hooks.token_cache import TokenCache
@@ -250,7 +250,7 @@ def test_triggerer_killed_mid_wait_and_restarted_resumes_from_the_store(
         assert {s.status for s in store.get_scans(scan_ids).values()} == {"submitted"}
 
         stored_trigger = tmp_path / "trigger.json"
-        stored_trigger.write_text(json.dumps({"classpath": classpath, "kwargs": serialize(kwargs)}))
+        stored_trigger.write_text(json.dumps({"classpath": classpath, "kwargs": Trigger.encrypt_kwargs(kwargs)}))
         env = process_env(conn, store_file)
 
         def triggerer(n: int) -> tuple[subprocess.Popen[bytes], Path, Path]:

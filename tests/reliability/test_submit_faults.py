@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
 from airflow_copyleaks import ids
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator

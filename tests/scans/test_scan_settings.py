@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowSkipException
 
 from airflow_copyleaks.exceptions import CopyleaksScanFailed, CopyleaksValidationError
 from airflow_copyleaks.operators.credits import CopyleaksCheckCreditsOperator

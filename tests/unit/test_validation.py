@@ -168,3 +168,10 @@ def test_scan_id_validator_never_accepts_an_id_outside_the_rules(candidate: str)
 @given(st.integers(min_value=1, max_value=70_000), st.integers(min_value=1, max_value=70_000))
 def test_png_header_round_trip(width: int, height: int) -> None:
     assert v.read_image_header(png_header(width, height)) == v.ImageInfo("png", width, height)
+
+
+@pytest.mark.parametrize("bad", ["abc\n", "abc\r\n", "\nabc", "ab\nc"])
+def test_scan_id_with_a_newline_anywhere_is_refused(bad: str) -> None:
+    # A pattern ending in ``$`` matches before a final newline: the whole id must match.
+    with pytest.raises(CopyleaksValidationError, match="scan_id: contains characters Copyleaks does not allow"):
+        v.validate_scan_id(bad)

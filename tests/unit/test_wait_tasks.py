@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_copyleaks.exceptions import CopyleaksScanFailed
 from airflow_copyleaks.waits.domain import build_event

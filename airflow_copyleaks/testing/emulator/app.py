@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,6 +49,16 @@ class Reject(Exception):
 
 
 REDIRECT_TARGET = "/v3/redirected-by-fault"
+
+
+class _EmulatorIdConvertor(PathConvertor):
+    """``:path`` that also spans newlines: Starlette's ``.*`` stops at one, so "abc%0A" would route
+    as "abc" and "%0Aabc" match no route. The handlers then refuse such an id with a 400."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("emuid", _EmulatorIdConvertor())
 
 
 def _json(status: int, body: Any, media_type: str = "application/json") -> Response:
@@ -248,19 +259,19 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
         return _json(status, body)
 
     # The Python SDK's OCR path; registered before /file/{id} so "ocr/<id>" is not taken as an id.
-    @app.put("/v3/scans/submit/file/ocr/{scan_id:path}")
+    @app.put("/v3/scans/submit/file/ocr/{scan_id:emuid}")
     async def submit_ocr_py(request: Request, scan_id: str, account: str = Account) -> Response:
         return await submit(request, account, "ocr", scan_id)
 
-    @app.put("/v3/scans/submit/file/{scan_id:path}")
+    @app.put("/v3/scans/submit/file/{scan_id:emuid}")
     async def submit_file(request: Request, scan_id: str, account: str = Account) -> Response:
         return await submit(request, account, "file", scan_id)
 
-    @app.put("/v3/scans/submit/url/{scan_id:path}")
+    @app.put("/v3/scans/submit/url/{scan_id:emuid}")
     async def submit_url(request: Request, scan_id: str, account: str = Account) -> Response:
         return await submit(request, account, "url", scan_id)
 
-    @app.put("/v3/scans/submit/ocr/{scan_id:path}")
+    @app.put("/v3/scans/submit/ocr/{scan_id:emuid}")
     async def submit_ocr(request: Request, scan_id: str, account: str = Account) -> Response:
         return await submit(request, account, "ocr", scan_id)
 
@@ -274,7 +285,7 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
         status, body = emu.scans.delete(account, await _body(request))
         return _json(status, body)
 
-    @app.post("/v3/scans/{scan_id:path}/webhooks/resend")
+    @app.post("/v3/scans/{scan_id:emuid}/webhooks/resend")
     async def resend(scan_id: str, account: str = Account) -> Response:
         status, body = emu.scans.resend(account, scan_id)
         return _json(status, body)
@@ -314,7 +325,7 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
                         headers={"Content-Disposition": "attachment; filename=usages.csv"})
 
     # ---- export ---------------------------------------------------------------------------
-    @app.post("/v3/downloads/{scan_id:path}/export/{export_id:path}")
+    @app.post("/v3/downloads/{scan_id:emuid}/export/{export_id:emuid}")
     async def export(request: Request, scan_id: str, export_id: str, account: str = Account) -> Response:
         per_minute = state.config.export_per_minute
         if not state.check_window("export", account, per_minute, 60.0):
@@ -323,31 +334,31 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
         return _json(status, body)
 
     # ---- synchronous checks ---------------------------------------------------------------
-    @app.post("/v2/writer-detector/source-code/{scan_id:path}/check")
+    @app.post("/v2/writer-detector/source-code/{scan_id:emuid}/check")
     async def source_code(scan_id: str, account: str = Account) -> Response:
         # AI code detection was discontinued on 2025-08-29 (REFERENCE §10.2).
         return _json(410, {"error": {"type": "invalid_request_error", "id": "discontinued", "code": 39,
                                      "message": "AI Code Detection was discontinued on August 29, 2025."}})
 
-    @app.post("/v2/writer-detector/{scan_id:path}/check")
+    @app.post("/v2/writer-detector/{scan_id:emuid}/check")
     async def writer_detector(request: Request, scan_id: str, account: str = Account) -> Response:
         body = await _body(request)
         status, out = await run_in_threadpool(emu.sync.writer_detector, account, scan_id, body)
         return _json(status, out)
 
-    @app.post("/v1/writing-feedback/{scan_id:path}/check")
+    @app.post("/v1/writing-feedback/{scan_id:emuid}/check")
     async def writing_feedback(request: Request, scan_id: str, account: str = Account) -> Response:
         body = await _body(request)
         status, out = await run_in_threadpool(emu.sync.writing_feedback, account, scan_id, body)
         return _json(status, out)
 
-    @app.post("/v1/text-moderation/{scan_id:path}/check")
+    @app.post("/v1/text-moderation/{scan_id:emuid}/check")
     async def text_moderation(request: Request, scan_id: str, account: str = Account) -> Response:
         body = await _body(request)
         status, out = await run_in_threadpool(emu.sync.text_moderation, account, scan_id, body)
         return _json(status, out)
 
-    @app.post("/v1/image-plagiarism-detector/{scan_id:path}/check")
+    @app.post("/v1/image-plagiarism-detector/{scan_id:emuid}/check")
     async def image_plagiarism(request: Request, scan_id: str, account: str = Account) -> Response:
         if "multipart/form-data" not in request.headers.get("content-type", ""):
             return _json(400, error_body(1, details=[{"param": "image",
@@ -356,7 +367,7 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
         status, out = await run_in_threadpool(emu.sync.image_plagiarism, account, scan_id, fields, image)
         return _json(status, out)
 
-    @app.post("/v1/ai-image-detector/{scan_id:path}/check")
+    @app.post("/v1/ai-image-detector/{scan_id:emuid}/check")
     async def ai_image(request: Request, scan_id: str, account: str = Account) -> Response:
         image: bytes | None = None
         if "multipart/form-data" in request.headers.get("content-type", ""):
@@ -510,7 +521,7 @@ def build_fastapi(emu: EmulatorApp) -> FastAPI:
         with state.lock:
             return _json(200, [s.summary() for s in state.scans.values()])
 
-    @app.get("/_emulator/scans/{scan_id:path}")
+    @app.get("/_emulator/scans/{scan_id:emuid}")
     async def get_scan(scan_id: str, account: str | None = None) -> Response:
         scan = state.find_scan(scan_id, account)
         if scan is None:

@@ -11,7 +11,7 @@ from typing import Any
 from .state import EmulatorState, Token
 from .validation import iso_now
 
-_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)  # scheme is case-insensitive
+_BEARER = re.compile(r"\s*bearer\s+(\S+)\s*", re.IGNORECASE)  # scheme is case-insensitive
 
 
 def login(state: EmulatorState, body: Any) -> tuple[int, dict[str, Any]]:
@@ -60,7 +60,7 @@ def authenticate(state: EmulatorState, header: str | None) -> str | None:
     """The account owning the bearer token, or None when it is missing, unknown or expired."""
     if not header:
         return None
-    m = _BEARER.match(header)
+    m = _BEARER.fullmatch(header)
     if not m:
         return None
     with state.lock:

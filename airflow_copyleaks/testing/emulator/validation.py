@@ -10,7 +10,8 @@ from typing import Any
 
 # [a-z0-9] plus the documented symbols !@$^&-+%=_(){}<>';:/.",~`| (REFERENCE §1.4). Upper case is
 # rejected: the current docs say [a-z0-9] (older pages allowed A-Z; UNCONFIRMED for the live API).
-_SCAN_ID = re.compile(r"""^[a-z0-9!@$^&\-+%=_(){}<>';:/.",~`|]{3,36}$""")
+# Matched with fullmatch: ``$`` would also match before a final newline and take "abc\n" for "abc".
+_SCAN_ID = re.compile(r"""[a-z0-9!@$^&\-+%=_(){}<>';:/.",~`|]{3,36}""")
 
 # Known error codes -> (type, id, message) [DOC-err, DOC-wh-error]. Ids marked "guess" are not
 # in the stored docs; the codes and messages are.
@@ -126,7 +127,7 @@ def parse_bool(value: Any, default: bool = False) -> bool:
 
 
 def valid_scan_id(scan_id: str) -> bool:
-    return bool(_SCAN_ID.match(scan_id))
+    return bool(_SCAN_ID.fullmatch(scan_id))
 
 
 def parse_headers(value: Any) -> list[tuple[str, str]] | None:
