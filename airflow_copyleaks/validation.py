@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
 
 from airflow_copyleaks.exceptions import CopyleaksValidationError
 
@@ -163,6 +164,38 @@ def validate_developer_payload(payload: object, field: str = "developer_payload"
             field, f"is {len(payload)} characters long", limit=f"{DEVELOPER_PAYLOAD_MAX} characters"
         )
     return payload
+
+
+def validate_submission(
+    scan_id: str,
+    *,
+    kind: str,
+    properties: Mapping[str, Any],
+    content: bytes | None = None,
+    filename: str | None = None,
+    url: str | None = None,
+) -> None:
+    """What a submit request is checked for, run by the operator before it records anything.
+
+    ``kind`` is ``text``, ``file``, ``ocr`` or ``url``. The hook checks the request again when it
+    sends it; this lets the operator refuse an item before the store says "submitted".
+    """
+    validate_scan_id(scan_id)
+    validate_developer_payload(properties.get("developerPayload"), field="properties.developerPayload")
+    if kind == "url":
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise CopyleaksValidationError("url", f"must be an http(s) URL, got {url!r}")
+        return
+    if content is None or filename is None:
+        raise CopyleaksValidationError("content", "is required for a text, file or image submission")
+    validate_filename(filename, allowed=OCR_TYPES if kind == "ocr" else None)
+    validate_file_size(filename, len(content))
+    if kind == "text" or file_extension(filename) in TEXTUAL_TYPES:
+        field = "text" if kind == "text" else "content"
+        try:
+            validate_scan_text(content.decode("utf-8"), field=field)
+        except UnicodeDecodeError as err:
+            raise CopyleaksValidationError(field, f"{filename!r} is not UTF-8 text") from err
 
 
 def validate_moderation_labels(labels: Sequence[str] | None, field: str = "labels") -> list[str]:

@@ -16,6 +16,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 from airflow.sdk import BaseOperator
 
 from airflow_copyleaks import config, ids
+from airflow_copyleaks import validation as v
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import (
     CopyleaksApiError,
@@ -269,6 +270,16 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
                 # Copyleaks already reported on it: submitting again could only answer 409.
                 entry["submission"] = "already_reported"
                 return entry
+            props = {**base_props, "webhooks": self._webhooks(scan_id)}
+            # Refused input leaves no trace: checked before the store may say "submitted".
+            v.validate_submission(
+                scan_id,
+                kind=doc.kind,
+                properties=props,
+                content=loaded.content,
+                filename=loaded.filename,
+                url=doc.value,
+            )
             # Registered before sending: the webhook may arrive before the PUT returns.
             self.store.register_scan(
                 scan_id,
@@ -277,7 +288,6 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
                 sandbox=bool(base_props.get("sandbox")),
                 meta=self._meta(ti, doc),
             )
-            props = {**base_props, "webhooks": self._webhooks(scan_id)}
             if doc.kind == "url":
                 self.hook.submit_url(scan_id, doc.value, props)
             elif doc.kind == "ocr":
