@@ -45,6 +45,13 @@ SETTINGS: dict[str, Setting] = {
             "",
         ),
         Setting(
+            "webhook_previous_secrets",
+            "Secrets the receiver still accepts while webhook_secret is rotated (comma-separated): "
+            "scans submitted before the change keep their credentials. New URLs are signed with "
+            "webhook_secret only.",
+            "",
+        ),
+        Setting(
             "allow_unauthenticated_webhooks",
             "Local testing only: let the receiver start without a webhook_secret.",
             "False",
@@ -59,6 +66,23 @@ SETTINGS: dict[str, Setting] = {
             "max_webhook_body_bytes",
             "Largest webhook body the receiver accepts; larger deliveries get 413 unread.",
             str(32 * 1024 * 1024),
+        ),
+        Setting(
+            "max_webhook_json_bytes",
+            "Largest status, newResult or completion webhook the receiver accepts (they are "
+            "kilobytes; only exported artifacts are large); larger ones get 413 unread.",
+            str(1024 * 1024),
+        ),
+        Setting(
+            "receiver_threads",
+            "Worker threads the webhook receiver uses for the store (its own, not the api-server's).",
+            "8",
+        ),
+        Setting(
+            "expose_receiver_docs",
+            "Serve the receiver's /docs, /redoc and /openapi.json (Airflow does not authenticate "
+            "a plugin's app, so they are off unless enabled).",
+            "False",
         ),
         Setting(
             "resend_after_seconds",
@@ -128,6 +152,14 @@ def webhook_secret() -> str:
     secret = get_setting("webhook_secret")
     mask(secret)
     return secret
+
+
+def webhook_previous_secrets() -> list[str]:
+    """Secrets being rotated out (still accepted by the receiver), masked in logs."""
+    secrets = [s.strip() for s in get_setting("webhook_previous_secrets").split(",") if s.strip()]
+    for secret in secrets:
+        mask(secret)
+    return secrets
 
 
 def artifacts_url() -> str:

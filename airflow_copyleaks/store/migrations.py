@@ -10,9 +10,10 @@ from airflow_copyleaks.store import schema as t
 MIGRATION_LOCK = 7216540031
 
 
-def migrate(conn: sa.Connection) -> None:
+def migrate(conn: sa.Connection) -> int:
     """Bring the schema to :data:`~airflow_copyleaks.store.schema.SCHEMA_VERSION` in ``conn``'s
-    transaction (a write transaction: on SQLite it already holds the database's write lock)."""
+    transaction (a write transaction: on SQLite it already holds the database's write lock).
+    Returns the version the schema has now."""
     if conn.dialect.name == "postgresql":
         # One migrating process at a time; the others wait here, then find nothing to do.
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
@@ -25,6 +26,7 @@ def migrate(conn: sa.Connection) -> None:
         conn.execute(sa.insert(t.schema_version).values(id=1, version=t.SCHEMA_VERSION))
     elif current < t.SCHEMA_VERSION:
         conn.execute(sa.update(t.schema_version).where(t.schema_version.c.id == 1).values(version=t.SCHEMA_VERSION))
+    return max(current, t.SCHEMA_VERSION)
 
 
 def schema_version(conn: sa.Connection) -> int:

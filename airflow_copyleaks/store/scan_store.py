@@ -41,9 +41,10 @@ class ScanStore(ScanRecords, ExportRecords, Coordination):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        self._store_id: str | None = None
         with self._write() as conn:
-            migrations.migrate(conn)
+            #: The schema version found or made when the store was opened (read without a query).
+            self.opened_schema_version = migrations.migrate(conn)
+            self._store_id: str | None = migrations.store_id(conn)
 
     def schema_version(self) -> int:
         with self._read() as conn:

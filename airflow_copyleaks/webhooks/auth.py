@@ -29,3 +29,10 @@ def verify_token(secret: str, purpose: str, ident: str, presented: str | None) -
     # As bytes: compare_digest refuses a str with non-ASCII characters, which a forged header may hold.
     expected = webhook_token(secret, purpose, ident).encode()
     return hmac.compare_digest(expected, presented.encode("utf-8", errors="surrogateescape"))
+
+
+def verify_any(secrets: tuple[str, ...], purpose: str, ident: str, presented: str | None) -> bool:
+    """Whether ``presented`` is the credential under any of ``secrets`` (the current one and those
+    being rotated out). Every secret is compared, in constant time, whichever matches."""
+    matches = [verify_token(secret, purpose, ident, presented) for secret in secrets]
+    return any(matches)

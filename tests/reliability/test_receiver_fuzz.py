@@ -77,7 +77,7 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
     store = ScanStore(f"sqlite:///{store_path}")
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-    app = create_app(store=store, secret=WEBHOOK_SECRET, artifacts_url=artifacts.as_uri())
+    app = create_app(store=store, secret=WEBHOOK_SECRET, artifacts_url=artifacts.as_uri(), expose_docs=True)
     with serve_in_thread(app) as url:
         schema = schemathesis.openapi.from_url(f"{url}/openapi.json", timeout=10)
         yield Receiver(url, store_path, artifacts, schema)

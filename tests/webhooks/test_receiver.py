@@ -18,6 +18,7 @@ from airflow_copyleaks.store import ScanStore
 from airflow_copyleaks.webhooks import urls
 from airflow_copyleaks.webhooks.app import create_app
 from airflow_copyleaks.webhooks.auth import TOKEN_HEADER, webhook_token
+from airflow_copyleaks.webhooks.gate import StoreGate
 
 SECRET = "receiver-test-secret"
 COMPLETED = {
@@ -34,7 +35,13 @@ def store(store_url: str) -> ScanStore:
 
 @pytest.fixture
 def client(store: ScanStore, tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(store=store, secret=SECRET, artifacts_url=(tmp_path / "artifacts").as_uri(), max_body_bytes=4096)
+    app = create_app(
+        store=store,
+        secret=SECRET,
+        artifacts_url=(tmp_path / "artifacts").as_uri(),
+        max_body_bytes=4096,
+        expose_docs=True,
+    )
     with TestClient(app) as test_client:
         yield test_client
 
@@ -270,12 +277,19 @@ def test_health_and_openapi(client: TestClient) -> None:
 
 
 def test_health_reports_a_store_that_does_not_answer(tmp_path: Path) -> None:
-    class Broken:
-        def schema_version(self) -> int:
-            raise OSError("disk gone")
+    """Health asks the database nothing (anonymous callers must not load it): it reports the store
+    as the last delivery found it, 503 while a failed open is remembered."""
+    import socket
 
-    app = create_app(store=Broken(), secret=SECRET, artifacts_url=tmp_path.as_uri())  # type: ignore[arg-type]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: connections are refused
+    gate = StoreGate(opener=lambda: ScanStore(f"postgresql+psycopg2://nobody:x@127.0.0.1:{port}/none"))
+    app = create_app(secret=SECRET, artifacts_url=tmp_path.as_uri(), gate=gate)
     with TestClient(app) as client:
+        assert client.get("/health").json() == {"status": "ok", "schema_version": None, "store_id": None}
+        delivery = client.post("/status/completed/s1", json={"status": 0}, headers=scan_headers("s1"))
+        assert delivery.status_code == 503
         response = client.get("/health")
     assert response.status_code == 503
 
