@@ -86,8 +86,16 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "resend_after_seconds",
-            "A waiting scan silent this long gets a 'resend webhook' request to Copyleaks.",
-            "900",
+            "A scan's expected duration: a waiting scan silent this long gets a 'resend webhook' "
+            "request to Copyleaks, and each further one for it waits twice as long as the last. "
+            "Real scans take minutes to an hour; a shorter value resends running scans for nothing.",
+            "3600",
+        ),
+        Setting(
+            "resend_budget_per_minute",
+            "Most 'resend webhook' requests a triggerer sends per minute for one connection; "
+            "past it, due scans wait their turn.",
+            "60",
         ),
         Setting("poll_interval_seconds", "How often a waiting trigger reads the store.", "5"),
         Setting(

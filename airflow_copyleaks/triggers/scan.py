@@ -20,6 +20,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from airflow_copyleaks import config
 from airflow_copyleaks.masking import mask_url_password
 from airflow_copyleaks.topology import display_url, unregistered_message
+from airflow_copyleaks.triggers.resends import ResendService, resend_service_for
 from airflow_copyleaks.triggers.watcher import Subscription, watcher_for
 from airflow_copyleaks.waits import records
 from airflow_copyleaks.waits.domain import (
@@ -68,7 +69,8 @@ class CopyleaksScanTrigger(BaseTrigger):
     :param store_url: The ScanStore to read (default: the configured one).
     :param poll_interval: Seconds between reads of new events (default: ``[copyleaks]
         poll_interval_seconds``).
-    :param resend_after_seconds: A scan silent this long gets a "resend webhook" request
+    :param resend_after_seconds: The scans' expected duration: one silent this long gets a
+        "resend webhook" request from the triggerer's resend service, later ones back off
         (default: ``[copyleaks] resend_after_seconds``; 0 disables).
     """
 
@@ -131,11 +133,13 @@ class CopyleaksScanTrigger(BaseTrigger):
         missing = [sid for sid in self.scan_ids if sid not in current]
         if missing:  # written to another store: its webhooks will never reach this one
             subscription.close()
-            message = unregistered_message(store_url, missing, store.store_id())
-            self.log.error(message)
-            yield TriggerEvent(build_event(self.scan_ids, self.wanted, scans, status="error", message=message))
+            yield self._failed(unregistered_message(store_url, missing, store.store_id()), scans)
             return
-        resender = records.Resender(store, self.copyleaks_conn_id, resend_after)
+        resends = self._resend_service(store_url, store, resend_after)
+
+        def wake() -> None:  # the resend service learned something (a 404) about our scans
+            subscription.queue.put_nowait({})
+
         try:
             while True:
                 pending = [sid for sid in self.scan_ids if scan_outcome(scans[sid], accepted) == "pending"]
@@ -144,34 +148,46 @@ class CopyleaksScanTrigger(BaseTrigger):
                     return
                 now = time.time()
                 if self.deadline is not None and now >= self.deadline:
-                    message = f"timed out waiting for {len(pending)} scan(s) to reach {'/'.join(self.wanted)}"
-                    self.log.warning("%s: %s", message, pending[:10])
-                    yield TriggerEvent(
-                        build_event(self.scan_ids, self.wanted, scans, status="timeout", message=message)
-                    )
+                    yield self._timed_out(pending, scans)
                     return
-                if resend_after > 0:
-                    unknown = await resender.resend_silent(pending, scans, now)
+                if resends is not None:
+                    for sid in pending:
+                        resends.watch(sid, scans[sid]["last_activity"], resend_after, wake)
+                    unknown = resends.unknown_among(pending)
                     if unknown:
-                        message = f"Copyleaks does not know scan(s) {unknown[:5]} (404 on resend webhook)"
-                        self.log.error(message)
-                        yield TriggerEvent(
-                            build_event(self.scan_ids, self.wanted, scans, status="error", message=message)
+                        yield self._failed(
+                            f"Copyleaks does not know scan(s) {unknown[:5]} (404 on resend webhook)", scans
                         )
                         return
-                # The watcher wakes us when one of our scans changes; on our own we only look at
-                # the clock (resends, deadline), so thousands of idle triggers cost next to nothing.
-                wait = min(60.0, max(poll, resend_after / 4)) if resend_after > 0 else 60.0
-                if self.deadline is not None:
-                    wait = min(wait, max(0.0, self.deadline - now))
+                # The watcher wakes us when one of our scans changes, the resend service when
+                # Copyleaks does not know one; on our own we only look at the deadline, so
+                # thousands of idle triggers cost next to nothing.
+                wait = 60.0 if self.deadline is None else min(60.0, max(0.0, self.deadline - now))
                 changed = await subscription.changes(wait)
                 scans.update(changed)
         finally:
             subscription.close()
+            if resends is not None:
+                resends.forget(self.scan_ids, wake)
+
+    def _failed(self, message: str, scans: dict[str, Any]) -> TriggerEvent:
+        self.log.error(message)
+        return TriggerEvent(build_event(self.scan_ids, self.wanted, scans, status="error", message=message))
+
+    def _timed_out(self, pending: Sequence[str], scans: dict[str, Any]) -> TriggerEvent:
+        message = f"timed out waiting for {len(pending)} scan(s) to reach {'/'.join(self.wanted)}"
+        self.log.warning("%s: %s", message, list(pending[:10]))
+        return TriggerEvent(build_event(self.scan_ids, self.wanted, scans, status="timeout", message=message))
+
+    def _resend_service(self, store_url: str, store: Any, resend_after: float) -> ResendService | None:
+        if resend_after <= 0:
+            return None
+        budget = config.get_float("resend_budget_per_minute")
+        return resend_service_for(store_url, store, self.copyleaks_conn_id, budget)
 
     async def _subscribe_and_read(self, store_url: str, poll: float) -> tuple[Any, Subscription, dict[str, ScanRecord]]:
-        store = await asyncio.to_thread(records.open_store, store_url)
-        store_id = await asyncio.to_thread(store.store_id)
+        # One thread hop for both: thousands of triggers start at once on a few default threads.
+        store, store_id = await asyncio.to_thread(_open_and_identify, store_url)
         self.log.info("Reading Copyleaks store %s (store id %s)", display_url(store_url), store_id)
         # Subscribed first, read second: nothing written in between can be missed.
         subscription = await watcher_for(store_url, store, poll).subscribe(self.scan_ids, poll)
@@ -180,6 +196,11 @@ class CopyleaksScanTrigger(BaseTrigger):
         except BaseException:
             subscription.close()
             raise
+
+
+def _open_and_identify(store_url: str) -> tuple[Any, str]:
+    store = records.open_store(store_url)
+    return store, store.store_id()
 
 
 class CopyleaksExportTrigger(BaseTrigger):

@@ -117,7 +117,7 @@ class Resender:
         if not silent:
             return []
         if self._hook is None:
-            self._hook = await _async_hook(self.copyleaks_conn_id, self.store)
+            self._hook = await async_hook(self.copyleaks_conn_id, self.store)
         return await asyncio.to_thread(self._resend, silent, scans, now)
 
     def resend_silent_sync(
@@ -154,7 +154,7 @@ class Resender:
         return unknown
 
 
-async def _async_hook(conn_id: str, store: Any) -> Any:
+async def async_hook(conn_id: str, store: Any) -> Any:
     """A hook whose connection was read on the async path (the sync one can block a triggerer)."""
     from airflow.providers.common.compat.connection import get_async_connection
 

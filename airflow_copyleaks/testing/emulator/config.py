@@ -31,6 +31,17 @@ class EmulatorConfig:
     ai_image_per_15_minutes: int = 900  # AI image detector limit [DOC-rate]; 0 disables
     initial_credits: int = 1000
     scan_duration_seconds: float = 0.3  # simulated processing before the status webhook
+    # Realistic scans take minutes. When set, a scan lasts this many emulated minutes, and
+    # time_scale emulated seconds pass per real second (60: a 30-minute scan takes 30 s).
+    scan_duration_minutes: float = 0.0
+    time_scale: float = 1.0
+
+    def scan_delay(self) -> float:
+        """Real seconds a scan is processed before its status webhook."""
+        if self.scan_duration_minutes > 0:
+            return self.scan_duration_minutes * 60.0 / max(self.time_scale, 1e-9)
+        return self.scan_duration_seconds
+
     webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1, 2, 4)
     # Which failed deliveries are retried: "5xx" (no answer or a 5xx, as Copyleaks documents) or
     # "any" (every non-2xx, as an older page reads).

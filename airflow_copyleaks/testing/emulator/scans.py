@@ -138,7 +138,7 @@ class ScanEngine:
         return 201, None
 
     def _schedule(self, scan: Scan) -> None:
-        self.dispatcher.schedule(self.state.config.scan_duration_seconds, lambda: self._process(scan))
+        self.dispatcher.schedule(self.state.config.scan_delay(), lambda: self._process(scan))
 
     # ---- pipeline -------------------------------------------------------------------------
     def _alive(self, scan: Scan) -> bool:
