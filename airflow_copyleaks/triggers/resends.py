@@ -47,7 +47,11 @@ class _Silent:
 
 
 class Budget:
-    """A token bucket: ``per_minute`` requests a minute, in bursts of at most that many."""
+    """A token bucket: ``per_minute`` requests a minute, in bursts of at most that many.
+
+    :param per_minute: Requests allowed a minute (at least 1).
+    :param clock: Monotonic seconds (tests pass their own).
+    """
 
     def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = max(1.0, per_minute)
@@ -67,7 +71,12 @@ class Budget:
 class ResendService:
     """See the module docstring. Triggers call :meth:`watch` for their pending scans each time they
     look at them, :meth:`unknown_among` to learn of scans Copyleaks does not know, and
-    :meth:`forget` when they stop waiting."""
+    :meth:`forget` when they stop waiting.
+
+    :param store: The ScanStore the waits read (resend requests are remembered there).
+    :param copyleaks_conn_id: Connection the resend requests go through.
+    :param budget_per_minute: Most resend requests a minute for this connection.
+    """
 
     def __init__(self, store: Any, copyleaks_conn_id: str, budget_per_minute: float) -> None:
         self.store = store
