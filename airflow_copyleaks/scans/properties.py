@@ -85,13 +85,28 @@ def _wire(value: Any, name: str = "") -> Any:
 
 @dataclass
 class IdRef:
-    """``author``, ``course``, ``assignment`` and ``institution`` are ``{"id": ...}`` objects."""
+    """``author``, ``course``, ``assignment`` and ``institution`` are ``{"id": ...}`` objects.
+
+    :param id: The author's, course's, assignment's or institution's id.
+    """
 
     id: str
 
 
 @dataclass
 class Filters:
+    """``properties.filters``: which matches count.
+
+    :param identical_enabled: Count identical matches.
+    :param minor_changes_enabled: Count matches with minor changes.
+    :param related_meaning_enabled: Count paraphrased matches.
+    :param min_copied_words: Shortest match counted, in words.
+    :param safe_search: Leave explicit pages out of internet results.
+    :param domains: Domains to include or exclude.
+    :param domains_mode: ``include`` or ``exclude`` (``domains``).
+    :param allow_same_domain: Count matches on the submitted URL's own domain.
+    """
+
     identical_enabled: bool | None = None
     minor_changes_enabled: bool | None = None
     related_meaning_enabled: bool | None = None
@@ -104,11 +119,23 @@ class Filters:
 
 @dataclass
 class IdPattern:
+    """An id pattern of ``properties.scanning.include`` / ``exclude``.
+
+    :param id_pattern: Pattern of the scan ids to include or exclude (``*`` wildcards).
+    """
+
     id_pattern: str
 
 
 @dataclass
 class ScanningRepository:
+    """A private repository to compare against.
+
+    :param id: The repository's id.
+    :param include_my_submissions: Compare with this account's own submissions.
+    :param include_others_submissions: Compare with other users' submissions.
+    """
+
     id: str
     include_my_submissions: bool | None = None
     include_others_submissions: bool | None = None
@@ -116,22 +143,48 @@ class ScanningRepository:
 
 @dataclass
 class CopyleaksDbScanning:
+    """``properties.scanning.copyleaksDb``: the shared Copyleaks database.
+
+    :param include_my_submissions: Compare with this account's own submissions.
+    :param include_others_submissions: Compare with other users' submissions.
+    """
+
     include_my_submissions: bool | None = None
     include_others_submissions: bool | None = None
 
 
 @dataclass
 class Language:
+    """A language of ``crossLanguages``.
+
+    :param code: Language code, e.g. ``fr``.
+    """
+
     code: str
 
 
 @dataclass
 class CrossLanguages:
+    """``properties.scanning.crossLanguages``: also find translated copies.
+
+    :param languages: The languages to search in.
+    """
+
     languages: list[Language] = field(default_factory=list)
 
 
 @dataclass
 class Scanning:
+    """``properties.scanning``: where to look for matches.
+
+    :param internet: Search the internet.
+    :param exclude: Scan ids to leave out.
+    :param include: Scan ids to compare with.
+    :param repositories: Private repositories to compare with.
+    :param copyleaks_db: The shared Copyleaks database.
+    :param cross_languages: Translated copies, in these languages.
+    """
+
     internet: bool | None = None
     exclude: IdPattern | None = None
     include: IdPattern | None = None
@@ -142,23 +195,52 @@ class Scanning:
 
 @dataclass
 class IndexingRepository:
+    """A repository the scanned document is added to.
+
+    :param id: The repository's id.
+    :param masking_policy: ``no-mask``, ``mask-other-users-files`` or ``mask-all-files``.
+    """
+
     id: str
     masking_policy: str | int | None = None  # no-mask / mask-other-users-files / mask-all-files
 
 
 @dataclass
 class Indexing:
+    """``properties.indexing``: where the document is kept for later comparisons.
+
+    :param repositories: Private repositories to add the document to.
+    :param copyleaks_db: Add the document to the shared Copyleaks database.
+    """
+
     repositories: list[IndexingRepository] | None = None
     copyleaks_db: bool | None = None
 
 
 @dataclass
 class CodeExclusion:
+    """``properties.exclude.code``.
+
+    :param comments: Leave code comments out.
+    """
+
     comments: bool | None = None
 
 
 @dataclass
 class Exclude:
+    """``properties.exclude``: parts of the document left out of the comparison.
+
+    :param quotes: Quotations.
+    :param citations: Citations.
+    :param references: The references section.
+    :param table_of_contents: Tables of contents.
+    :param titles: Titles.
+    :param html_template: An HTML page's template (menus, footers).
+    :param document_template_ids: Ids of template documents whose text is left out.
+    :param code: Source code options.
+    """
+
     quotes: bool | None = None
     citations: bool | None = None
     references: bool | None = None
@@ -171,6 +253,15 @@ class Exclude:
 
 @dataclass
 class PdfColors:
+    """``properties.pdf.colors``: the report's colours (``#rrggbb``).
+
+    :param main_strip: The header strip.
+    :param titles: Titles.
+    :param identical: Identical matches.
+    :param minor_changes: Matches with minor changes.
+    :param related_meaning: Paraphrased matches.
+    """
+
     main_strip: str | None = None
     titles: str | None = None
     identical: str | None = None
@@ -180,6 +271,17 @@ class PdfColors:
 
 @dataclass
 class Pdf:
+    """``properties.pdf``: the PDF report.
+
+    :param create: Create the PDF report (export it with the Export operator's ``pdf_report``).
+    :param title: The report's title.
+    :param large_logo: A logo, base64-encoded.
+    :param rtl: Right-to-left layout.
+    :param version: Report layout ``1`` or ``2``.
+    :param report_version: Report version name; overrides ``version``.
+    :param colors: The report's colours.
+    """
+
     create: bool | None = None
     title: str | None = None
     large_logo: str | None = None  # base64
@@ -191,6 +293,18 @@ class Pdf:
 
 @dataclass
 class SensitiveDataProtection:
+    """``properties.sensitiveDataProtection``: what Copyleaks masks in stored copies.
+
+    :param drivers_license: Driving licence numbers.
+    :param credentials: Passwords and keys.
+    :param passport: Passport numbers.
+    :param network: IP and network addresses.
+    :param url: URLs.
+    :param email_address: Email addresses.
+    :param credit_card: Credit card numbers.
+    :param phone_number: Phone numbers.
+    """
+
     drivers_license: bool | None = None
     credentials: bool | None = None
     passport: bool | None = None
@@ -203,17 +317,35 @@ class SensitiveDataProtection:
 
 @dataclass
 class MetadataEntry:
+    """One entry of ``properties.customMetadata``.
+
+    :param key: The entry's name.
+    :param value: Its value.
+    """
+
     key: str
     value: str
 
 
 @dataclass
 class Explain:
+    """``properties.aiGeneratedText.explain``.
+
+    :param enable: Explain why the text reads as AI-written.
+    """
+
     enable: bool | None = None
 
 
 @dataclass
 class AiGeneratedText:
+    """``properties.aiGeneratedText``: AI-text detection within the scan.
+
+    :param detect: Detect AI-written text.
+    :param explain: Explanations of the verdict.
+    :param sensitivity: 1 to 3.
+    """
+
     detect: bool | None = None
     explain: Explain | None = None
     sensitivity: int | None = None  # 1-3
@@ -221,6 +353,14 @@ class AiGeneratedText:
 
 @dataclass
 class WritingScoreWeights:
+    """``properties.writingFeedback.score``: category weights, 0.0 to 1.0.
+
+    :param grammar_score_weight: Grammar.
+    :param mechanics_score_weight: Mechanics (spelling, punctuation).
+    :param sentence_structure_score_weight: Sentence structure.
+    :param word_choice_score_weight: Word choice.
+    """
+
     grammar_score_weight: float | None = None
     mechanics_score_weight: float | None = None
     sentence_structure_score_weight: float | None = None
@@ -229,12 +369,27 @@ class WritingScoreWeights:
 
 @dataclass
 class WritingFeedback:
+    """``properties.writingFeedback``: writing feedback within the scan.
+
+    :param enable: Give writing feedback.
+    :param score: Category weights of the score.
+    """
+
     enable: bool | None = None
     score: WritingScoreWeights | None = None
 
 
 @dataclass
 class Overview:
+    """``properties.overview``: Copyleaks' generated overview of the results.
+
+    :param enable: Generate the overview.
+    :param ignore_ai_detection: Leave AI detection out of it.
+    :param ignore_plagiarism_detection: Leave plagiarism out of it.
+    :param ignore_writing_feedback: Leave writing feedback out of it.
+    :param ignore_author_data: Leave author data out of it.
+    """
+
     enable: bool | None = None
     ignore_ai_detection: bool | None = None
     ignore_plagiarism_detection: bool | None = None
@@ -244,11 +399,21 @@ class Overview:
 
 @dataclass
 class AiSourceMatch:
+    """``properties.aiSourceMatch``.
+
+    :param enable: Match AI-written text with likely sources.
+    """
+
     enable: bool | None = None
 
 
 @dataclass
 class References:
+    """``properties.references``.
+
+    :param validate: Check the document's citations.
+    """
+
     validate: bool | None = None
 
 
@@ -258,7 +423,36 @@ class ScanProperties:
 
     ``action`` and ``sandbox`` are usually set through the operator's own arguments. A
     ``sandbox`` set here wins; an ``action`` set here must agree with the operator's. ``extra``
-    is merged into the wire object as is, for properties newer than this class.
+    is merged into the wire object as is, for properties newer than this class. Each field is the
+    camelCase property of the same name (REFERENCE.md §3.2).
+
+    :param action: ``scan``, ``check-credits`` or ``index-only``.
+    :param include_html: Also produce HTML versions of results.
+    :param developer_payload: Up to 512 characters echoed in every webhook.
+    :param sandbox: Mock results, free.
+    :param expiration: Hours Copyleaks keeps the scan, 1 to 2880.
+    :param sensitivity_level: 1 to 5.
+    :param cheat_detection: Add a cheat-detection alert to the completed webhook.
+    :param scan_method_algorithm: ``maximum-coverage`` or ``maximum-results``.
+    :param author: The author's id.
+    :param course: The course's id.
+    :param assignment: The assignment's id.
+    :param institution: The institution's id.
+    :param filters: Which matches count.
+    :param scanning: Where to look for matches.
+    :param indexing: Where the document is kept for later comparisons.
+    :param exclude: Parts of the document left out.
+    :param pdf: The PDF report.
+    :param sensitive_data_protection: What Copyleaks masks in stored copies.
+    :param custom_metadata: Key-value pairs kept with the scan.
+    :param ai_generated_text: AI-text detection within the scan.
+    :param writing_feedback: Writing feedback within the scan.
+    :param display_language: The PDF report's language.
+    :param overview: Copyleaks' generated overview.
+    :param ai_source_match: Match AI-written text with sources.
+    :param priority: Scan priority, as Copyleaks defines it.
+    :param references: Citation checks.
+    :param extra: Wire-form properties merged in as they are.
     """
 
     action: str | int | None = None  # scan / check-credits / index-only

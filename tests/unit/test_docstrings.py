@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-# The packages whose classes DAG authors build directly.
+# The packages whose classes DAG authors build directly (with Policy and the scan properties).
 PUBLIC_PACKAGES = ("operators", "sensors", "triggers")
 
 
@@ -22,9 +22,13 @@ def _public_classes() -> dict[str, type]:
             for name, cls in inspect.getmembers(module, inspect.isclass):
                 if cls.__module__ == module.__name__ and not name.startswith("_") and "__init__" in cls.__dict__:
                     found[f"{module.__name__}.{name}"] = cls
-    from airflow_copyleaks.checks.policy import Policy
+    from airflow_copyleaks.checks import policy
+    from airflow_copyleaks.scans import properties
 
-    found["airflow_copyleaks.checks.policy.Policy"] = Policy
+    found["airflow_copyleaks.checks.policy.Policy"] = policy.Policy
+    for name, cls in inspect.getmembers(properties, inspect.isclass):
+        if cls.__module__ == properties.__name__:
+            found[f"{properties.__name__}.{name}"] = cls
     return found
 
 
