@@ -23,12 +23,13 @@ def _public_classes() -> dict[str, type]:
                 if cls.__module__ == module.__name__ and not name.startswith("_") and "__init__" in cls.__dict__:
                     found[f"{module.__name__}.{name}"] = cls
     from airflow_copyleaks.checks import policy
-    from airflow_copyleaks.scans import properties
+    from airflow_copyleaks.scans import properties, property_parts
 
     found["airflow_copyleaks.checks.policy.Policy"] = policy.Policy
-    for name, cls in inspect.getmembers(properties, inspect.isclass):
-        if cls.__module__ == properties.__name__:
-            found[f"{properties.__name__}.{name}"] = cls
+    for module in (properties, property_parts):
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__:
+                found[f"{module.__name__}.{name}"] = cls
     return found
 
 
