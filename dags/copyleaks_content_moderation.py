@@ -14,7 +14,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+try:
+    from airflow.sdk import CronDataIntervalTimetable
+except ImportError:  # Airflow 3.1, the provider's floor, has it only in airflow.timetables
+    from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[no-redef]
 
 from airflow_copyleaks.links import with_audit_report_link
 from airflow_copyleaks.operators import CopyleaksImageCheckOperator, CopyleaksModerateOperator

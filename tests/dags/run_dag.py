@@ -19,7 +19,10 @@ def _when(value: str) -> datetime | None:
 
 
 def main(dag_id: str, logical_date: str, run_after: str, conf: str) -> int:
-    from airflow.dag_processing.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.1 (the floor) keeps it in airflow.models
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
     from airflow.providers_manager import ProvidersManager
 
     ProvidersManager().initialize_providers_configuration()

@@ -20,7 +20,10 @@ from publishing.source import FolderSource  # noqa: E402
 
 @pytest.fixture(scope="module")
 def dagbag() -> object:
-    from airflow.dag_processing.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.1 (the floor) keeps it in airflow.models
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
     return DagBag(str(DAGS))
 
