@@ -1,4 +1,4 @@
-"""``airflow-copyleaks``: run the local emulator or the standalone webhook receiver."""
+"""``airflow-copyleaks``: run the local emulator or the standalone webhook receiver, or check a setup."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ def _webhooks_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from airflow_copyleaks import doctor
+
+    return doctor.run(args.conn_id)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airflow-copyleaks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -40,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8766)
     serve.add_argument("--log-level", default="warning")
     serve.set_defaults(func=_webhooks_serve)
+
+    check = commands.add_parser("doctor", help="check that the receiver answers at the connection's webhook_base_url")
+    check.add_argument("--conn-id", default="copyleaks_default")
+    check.set_defaults(func=_doctor)
     return parser
 
 
