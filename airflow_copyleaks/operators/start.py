@@ -48,8 +48,9 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
     :param wait_timeout: Longest wait (seconds or timedelta); past it the task fails (default: six hours).
     :param poll_interval: Seconds between reads of the store while waiting (default:
         ``[copyleaks] poll_interval_seconds``).
-    :param resend_after_seconds: Ask Copyleaks to resend the webhook of a scan silent this long
-        (default: ``[copyleaks] resend_after_seconds``; 0 disables).
+    :param resend_after_seconds: The scans' expected duration: a scan silent this long gets a
+        "resend webhook" request, later ones back off (default: ``[copyleaks]
+        resend_after_seconds``; 0 disables).
     :param copyleaks_conn_id: Connection of type ``copyleaks``.
     :param store_url: The ScanStore the webhook receiver writes to (default: ``[copyleaks]
         store_url``).

@@ -84,8 +84,9 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
     :param wait_timeout: Longest wait (seconds or timedelta); past it the task fails.
     :param poll_interval: Seconds between reads of the store while waiting (default:
         ``[copyleaks] poll_interval_seconds``).
-    :param resend_after_seconds: Ask Copyleaks to resend the webhook of a scan silent this long
-        (default: ``[copyleaks] resend_after_seconds``; 0 disables).
+    :param resend_after_seconds: The scans' expected duration: a scan silent this long gets a
+        "resend webhook" request, later ones back off (default: ``[copyleaks]
+        resend_after_seconds``; 0 disables).
     :param fail_on_item_error: Fail the task at the end if any item could not be submitted.
     :param webhook_base_url: Override the connection's ``webhook_base_url``.
     :param copyleaks_conn_id: Connection of type ``copyleaks``.

@@ -39,7 +39,9 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
     :param scan_ids: Ids (templated): a list, one id, or an upstream submit task's result.
     :param wanted: ``completed`` (default), ``creditsChecked`` or ``indexed``.
     :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
-    :param resend_after_seconds: Ask Copyleaks to resend a webhook silent this long.
+    :param resend_after_seconds: The scans' expected duration: a scan silent this long gets a
+        "resend webhook" request, later ones back off (default: ``[copyleaks]
+        resend_after_seconds``; 0 disables).
     :param poll_interval: Deferred: seconds between the triggerer's store reads (default:
         ``[copyleaks] poll_interval_seconds``). ``poke_interval`` only paces poke/reschedule mode:
         its 60 s default would otherwise delay every deferred wake-up by up to a minute.
