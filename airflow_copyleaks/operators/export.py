@@ -21,7 +21,7 @@ from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksConflictError, CopyleaksValidationError
 from airflow_copyleaks.links import LINK_XCOM_KEY, CopyleaksReportLink, export_link
 from airflow_copyleaks.waits import records
-from airflow_copyleaks.waits.domain import InvalidWaitEvent, check_export_event
+from airflow_copyleaks.waits.domain import ExportResult, InvalidWaitEvent, check_export_event
 from airflow_copyleaks.waits.tasks import as_seconds, coerce_scan_ids, default_deferrable, wait_for_export
 
 if TYPE_CHECKING:
@@ -184,7 +184,7 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
     def execute_complete(self, context: Context, event: Any = None) -> Any:
         return self._finish(context, event)
 
-    def _finish(self, context: Context, event: Any) -> dict[str, Any]:
+    def _finish(self, context: Context, event: Any) -> ExportResult:
         try:
             event = check_export_event(event)
         except InvalidWaitEvent as err:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowSkipException
 from airflow.sdk import BaseOperator
@@ -17,7 +17,7 @@ from airflow_copyleaks import validation as v
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksValidationError
 from airflow_copyleaks.waits import records
-from airflow_copyleaks.waits.domain import ScanRecord, build_event
+from airflow_copyleaks.waits.domain import ScanRecord, StartResult, build_event
 from airflow_copyleaks.waits.tasks import (
     ScanWaitMixin,
     coerce_scan_ids,
@@ -108,7 +108,7 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
             started += answer["success"]
             failed += answer["failed"]
         self.log.info("Started %d scan(s); %d already started; %d failed", len(started), len(already), len(failed))
-        result: dict[str, Any] = {
+        result: StartResult = {
             "started": started,
             "already_started": already,
             "failed": failed,
@@ -139,9 +139,9 @@ class CopyleaksStartOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
         if result is None:
             result = pull_wait_state(context, self.task_id)["result"]
         event = validate_scan_event(event, result.get("scan_ids"))
-        return self._finish(result, event)
+        return self._finish(cast(StartResult, result), event)  # it came back through the database
 
-    def _finish(self, result: dict[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:
+    def _finish(self, result: StartResult, event: Mapping[str, Any]) -> StartResult:
         result = {**result, "status": event["status"], "scans": event["scans"]}
         raise_for_event(event, "completed")
         return result

@@ -26,6 +26,7 @@ from airflow_copyleaks.exceptions import (
 )
 from airflow_copyleaks.scans.documents import Document, documents_from, load
 from airflow_copyleaks.waits import records
+from airflow_copyleaks.waits.domain import SubmitResult
 from airflow_copyleaks.waits.tasks import (
     ScanWaitMixin,
     default_deferrable,
@@ -326,7 +327,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             "kind": doc.kind,
         }
 
-    def _result(self, items: dict[str, dict[str, Any]], event: Mapping[str, Any] | None, wanted: str) -> dict[str, Any]:
+    def _result(self, items: dict[str, dict[str, Any]], event: Mapping[str, Any] | None, wanted: str) -> SubmitResult:
         """The XCom result; raises for failed scans, a timeout or (optionally) rejected items."""
         scan_ids = [e["scan_id"] for e in items.values() if e.get("scan_id") and not e.get("error")]
         scans = (event or {}).get("scans") or {}
@@ -335,7 +336,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             if entry.get("scan_id") in scans:
                 entry["result"] = scans[entry["scan_id"]]
         errors = {key: e["error"] for key, e in items.items() if e.get("error")}
-        result = {
+        result: SubmitResult = {
             "status": (event or {}).get("status", "submitted"),
             "wanted": wanted,
             "scan_ids": scan_ids,

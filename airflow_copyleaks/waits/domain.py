@@ -106,6 +106,38 @@ class ScanWaitResult(TypedDict):
     message: str
 
 
+class SubmitResult(TypedDict):
+    """What the submit operator returns to XCom (the price check adds its credit figures)."""
+
+    status: str
+    wanted: str
+    scan_ids: list[str]
+    items: dict[str, dict[str, Any]]
+    errors: dict[str, str]
+
+
+class StartResult(TypedDict, total=False):
+    """What the start operator returns to XCom; ``status`` and ``scans`` after a wait."""
+
+    started: list[str]
+    already_started: list[str]
+    failed: list[str]
+    scan_ids: list[str]
+    error_handling: str
+    status: str
+    scans: dict[str, ScanSummary]
+
+
+class ExportResult(TypedDict):
+    """What the export operator returns to XCom once the export completed."""
+
+    export_id: str | None
+    scan_id: str | None
+    status: str
+    artifacts: dict[str, Any]
+    tasks: int
+
+
 class ExportEvent(TypedDict, total=False):
     """What the export trigger yields: the stored export on success, a message on timeout."""
 
