@@ -77,6 +77,28 @@ def test_indexed_document_found_under_database(api: Api, emu: EmulatorClient, re
     assert results["database"][0]["scanId"] == "idx-1" and results["score"]["aggregatedScore"] == 100.0
 
 
+def test_id_patterns_choose_which_indexed_documents_a_scan_is_compared_with(
+    api: Api, emu: EmulatorClient, receiver: Receiver
+) -> None:
+    # Two indexed copies of one text: this article's own ("a12-...") and another article's ("a1-...").
+    for scan_id in ("a12-v1", "a1-v1"):
+        api.submit_text(scan_id, ORIGINAL, f"{receiver.url}/{scan_id}/{{STATUS}}", action=2)
+        receiver.wait(f"/{scan_id}/indexed")
+
+    def sources(scan_id: str, scanning: dict[str, Any]) -> list[str]:
+        api.submit_text(scan_id, ORIGINAL, f"{receiver.url}/{scan_id}/{{STATUS}}", scanning=scanning)
+        results = receiver.wait(f"/{scan_id}/completed")[0].json()["results"]
+        return sorted(r["scanId"] for r in results["database"])
+
+    assert sources("plain", {}) == ["a1-v1", "a12-v1"]
+    # "*" is any run of characters; the whole id must match ("a1-*" is not "a12-v1").
+    assert sources("ex-own", {"exclude": {"idPattern": "a12-*"}}) == ["a1-v1"]
+    assert sources("ex-other", {"exclude": {"idPattern": "a1-*"}}) == ["a12-v1"]
+    # "." is one non-whitespace character.
+    assert sources("ex-dot", {"exclude": {"idPattern": "a1.-v1"}}) == ["a1-v1"]
+    assert sources("in-own", {"include": {"idPattern": "a12-*"}}) == ["a12-v1"]
+
+
 def test_price_check_then_start(api: Api, emu: EmulatorClient, receiver: Receiver) -> None:
     long_text = " ".join(f"{ORIGINAL} Variation number {i}." for i in range(6))  # > 250 words
     # The Java SDK sends enum names.

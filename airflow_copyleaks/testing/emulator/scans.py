@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from . import ai_detection, writing_feedback
 from .extraction import ExtractionError, extract_document, extract_image_text, extraction_title, meets_minimum
-from .scoring import Document, Match, Span, score, tokenize
+from .scoring import Document, Match, Span, excluded_by_id, score, tokenize
 from .state import EmulatorState, Scan
 from .validation import (
     DUPLICATE_ID_BODY,
@@ -260,7 +260,13 @@ class ScanEngine:
         if get_path(scan.properties, "scanning", "internet") is not False:
             exclude = frozenset({scan.url}) if scan.url else frozenset()
             found += [("internet", m) for m in self.state.internet.find(tokens, exclude)]
-        found += [("database", m) for m in self.state.database(scan.account).find(tokens)]
+        database = self.state.database(scan.account)
+        unwanted = excluded_by_id(
+            database.documents(),
+            get_path(scan.properties, "scanning", "include", "idpattern"),
+            get_path(scan.properties, "scanning", "exclude", "idpattern"),
+        )
+        found += [("database", m) for m in database.find(tokens, unwanted)]
         min_words = get_path(scan.properties, "filters", "mincopiedwords")
         if isinstance(min_words, int) and min_words > 0:
             found = [(s, m) for s, m in found if m.matched_words >= min_words]

@@ -196,6 +196,26 @@ def _merge(pairs: set[tuple[int, int]], n: int) -> list[Span]:
     return kept
 
 
+def id_pattern(pattern: str) -> re.Pattern[str]:
+    """Copyleaks' id patterns (``scanning.include/exclude.idPattern``): ``*`` is any run of
+    characters (also none), ``.`` one character that is not whitespace; the rest is literal."""
+    parts = {"*": ".*", ".": r"\S"}
+    return re.compile("".join(parts.get(c, re.escape(c)) for c in pattern))
+
+
+def excluded_by_id(documents: list[Document], include: object, exclude: object) -> frozenset[str]:
+    """Keys of the indexed documents a scan must not match: those whose scan id the include
+    pattern does not match, or the exclude pattern does (ids match as a whole)."""
+    keep = id_pattern(include) if isinstance(include, str) and include else None
+    drop = id_pattern(exclude) if isinstance(exclude, str) and exclude else None
+    return frozenset(
+        doc.key
+        for doc in documents
+        if (keep is not None and not keep.fullmatch(doc.scan_id or ""))
+        or (drop is not None and drop.fullmatch(doc.scan_id or ""))
+    )
+
+
 def score(tokens: Tokens, matches: list[Match]) -> ScoreResult:
     covered: set[int] = set()
     for m in matches:
