@@ -1,12 +1,18 @@
-"""Hourly content moderation: reader comments and article bodies, and hero images.
+"""Hourly content moderation: reader comments and article texts, hero images, AI-written text.
 
-gather texts ─► moderate ──┐
-gather images ─► image check ┴─► hold back + report
+gather ─► moderate texts ─────┐
+       ├► check hero images ──┼─► hold back + report
+       └► detect AI text ─────┘
 
 Comments with hate speech, harassment, threats or drug offers, and articles whose hero image is
 a copy of a picture on the web, are held back (recorded through the publishing source) and listed
-in the run's audit report. The policies report rather than fail, so one bad comment never stops
-the sweep; the hold step acts on what they found.
+in the run's audit report with the offending words highlighted. The AI-text share of each article
+is shown for the editor's judgement; it holds nothing back on its own. The policies report rather
+than fail, so one bad comment never stops the sweep; the hold step acts on what they found.
+
+An hour in which nothing was posted or published is skipped with a message, not failed; a run
+without a logical date (REST ``"logical_date": null``) looks at the hours before it was
+triggered. Article texts and images travel as file locations, never through XCom.
 """
 
 from __future__ import annotations
@@ -22,7 +28,11 @@ except ImportError:  # Airflow 3.1, the provider's floor, has it only in airflow
     from airflow.timetables.interval import CronDataIntervalTimetable  # type: ignore[no-redef]
 
 from airflow_copyleaks.links import with_audit_report_link
-from airflow_copyleaks.operators import CopyleaksImageCheckOperator, CopyleaksModerateOperator
+from airflow_copyleaks.operators import (
+    CopyleaksAiDetectionOperator,
+    CopyleaksImageCheckOperator,
+    CopyleaksModerateOperator,
+)
 
 HELD_CONTENT = Asset("copyleaks://publishing/held-content")
 MODERATION_POLICY = {
@@ -39,6 +49,7 @@ MODERATION_POLICY = {
     },
 }
 IMAGE_POLICY = {"on_hit": "report", "thresholds": {"full_matches": 0, "partial_matches": 0}}
+SHOWN_SPANS = 50  # flagged spans kept per item, for the report's highlights
 
 
 def _window(params: dict[str, Any]) -> Any:
@@ -63,114 +74,80 @@ def _window(params: dict[str, Any]) -> Any:
         "lookback_hours": Param(
             1, type="number", minimum=1, description="Check what was posted in this many hours before the run."
         ),
-        "sandbox": Param(False, type="boolean", description="Sandbox checks: mock results, no credits spent."),
+        "sandbox": Param(
+            None,
+            type=["null", "boolean"],
+            description="Sandbox checks (mock results, no credits, nothing held back). Empty: as the connection says.",
+        ),
         "force": Param(False, type="boolean", description="Check again even if this content was already checked."),
     },
 )
 def copyleaks_content_moderation() -> None:
-    @task
-    def gather_texts(params: dict[str, Any]) -> list[dict[str, str]]:
+    @task(multiple_outputs=True)
+    def gather(params: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
         from airflow.providers.common.compat.sdk import AirflowSkipException
         from publishing.source import default_source
 
         source = default_source()
         window = _window(params)
-        texts = [
-            {"key": f"comment:{c.id}", "text": c.text} for c in source.comments_posted_between(window.start, window.end)
-        ]
-        texts += [
-            {"key": f"article:{a.id}", "text": a.body}
-            for a in source.articles_published_between(window.start, window.end)
-        ]
-        if not texts:
-            raise AirflowSkipException(f"nothing was posted or published from {window.describe()}: no text to check")
-        return texts
-
-    @task
-    def gather_images(params: dict[str, Any]) -> list[dict[str, str]]:
-        from airflow.providers.common.compat.sdk import AirflowSkipException
-        from publishing.source import default_source
-
-        source = default_source()
-        window = _window(params)
+        comments = source.comments_posted_between(window.start, window.end)
         articles = source.articles_published_between(window.start, window.end)
-        if not articles:
-            raise AirflowSkipException(f"no article was published from {window.describe()}: no image to check")
-        return [{"key": f"article:{a.id}", "path": str(source.image_path(a.hero_image))} for a in articles]
+        if not comments and not articles:
+            raise AirflowSkipException(f"nothing was posted or published from {window.describe()}: nothing to check")
+        article_texts = [{"key": f"article:{a.id}", "path": source.text_location(a)} for a in articles]
+        return {
+            # A comment is short and is itself what gets checked; article bodies go as locations.
+            "texts": [{"key": f"comment:{c.id}", "text": c.text} for c in comments] + article_texts,
+            "articles": article_texts,
+            "images": [{"key": f"article:{a.id}", "path": str(source.image_path(a.hero_image))} for a in articles],
+        }
 
+    found = gather()
+    options = {"scan_id_mode": "content", "sandbox": "{{ params.sandbox }}", "force_new_scan": "{{ params.force }}"}
     moderate = CopyleaksModerateOperator(
-        task_id="moderate_texts",
-        texts=gather_texts(),
-        policy=MODERATION_POLICY,
-        scan_id_mode="content",
-        sandbox="{{ params.sandbox }}",
-        force_new_scan="{{ params.force }}",
+        task_id="moderate_texts", texts=found["texts"], policy=MODERATION_POLICY, max_details=SHOWN_SPANS, **options
     )
     images = CopyleaksImageCheckOperator(
-        task_id="check_hero_images",
-        images=gather_images(),
-        policy=IMAGE_POLICY,
-        scan_id_mode="content",
-        sandbox="{{ params.sandbox }}",
-        force_new_scan="{{ params.force }}",
+        task_id="check_hero_images", images=found["images"], policy=IMAGE_POLICY, **options
+    )
+    ai_text = CopyleaksAiDetectionOperator(
+        task_id="detect_ai_text", texts=found["articles"], policy="report", **options
     )
 
     @task(outlets=[HELD_CONTENT], trigger_rule="none_failed")
     def hold_and_report(
-        text_report: dict[str, Any] | None, image_report: dict[str, Any] | None, params: dict[str, Any]
+        text_report: dict[str, Any] | None,
+        image_report: dict[str, Any] | None,
+        ai_report: dict[str, Any] | None,
+        params: dict[str, Any],
     ) -> dict[str, Any]:
         from airflow.providers.common.compat.sdk import AirflowSkipException
-        from publishing.report import write_report
+        from publishing.moderation_report import build_rows, decide
+        from publishing.report import RunInfo, announce, write_report
         from publishing.source import default_source
 
         if text_report is None and image_report is None:
             raise AirflowSkipException("nothing was checked in this run: nothing to hold back or report")
         context = get_current_context()
-        rows = []
-        for kind, report in (("text", text_report or {}), ("image", image_report or {})):
-            for item in report.get("items", []):
-                flagged = item.get("verdict") == "hit"
-                rows.append(
-                    {
-                        "key": f"{item['key']} ({kind})",
-                        "item": item["key"],
-                        "title": "; ".join(item.get("breaches", [])),
-                        "score": None,
-                        "verdict": "flagged" if flagged else item.get("verdict", ""),
-                        "sources": [
-                            {"url": m.get("url", ""), "title": m.get("url", "")} for m in item.get("matches", [])
-                        ],
-                    }
-                )
-        rows.sort(key=lambda row: row["verdict"] != "flagged")  # what an editor must look at, first
         source = default_source()
-        held: dict[str, list[str]] = {"comment": [], "article": []}
-        for row in rows:
-            if row["verdict"] == "flagged":
-                kind, _, item_id = row["item"].partition(":")
-                held.setdefault(kind, []).append(item_id)
-        for kind, item_ids in held.items():
-            source.hold(kind, sorted(set(item_ids)), "content moderation policy")
-        credits = sum(float((r or {}).get("totals", {}).get("credits") or 0) for r in (text_report, image_report))
-        totals = {"checked": len(rows), "flagged": sum(len(v) for v in held.values()), "credits": credits}
-        paths = write_report(
-            context["dag"].dag_id,
-            context["run_id"],
-            "Content moderation",
-            rows,
-            threshold=None,
-            totals=totals,
-            title_heading="Policy breaches",
-            window=_window(params).as_dict(),
+        window = _window(params)
+        rows = build_rows(source, window, text_report or {}, image_report or {}, ai_report or {})
+        held = decide(source, rows)
+        credits = sum(
+            float((r or {}).get("totals", {}).get("credits") or 0) for r in (text_report, image_report, ai_report)
         )
-        context["ti"].xcom_push(
-            key="copyleaks_report",
-            value={"dag_id": context["dag"].dag_id, "run_id": context["run_id"], "name": "report.html"},
-        )
-        print(f"Audit report: {paths['html']}")
+        totals = {
+            "checked": len(rows),
+            "flagged": sum(1 for r in rows if r["verdict"] == "flagged"),
+            "held back": sum(len(v) for v in held.values()),
+            "credits": credits,
+        }
+        run = RunInfo.of(context, "Content moderation", window)
+        paths = write_report(run, "moderation", rows, totals)
+        announce(context, run)
         return {**totals, "held": held, "report": paths}
 
-    with_audit_report_link(hold_and_report(moderate.output, images.output))
+    with_audit_report_link(hold_and_report(moderate.output, images.output, ai_text.output))
 
 
 copyleaks_content_moderation()

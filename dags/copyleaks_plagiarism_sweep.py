@@ -1,15 +1,23 @@
 """Daily plagiarism sweep over the articles published in the data interval.
 
 index archive ──┐
-select articles ┴─► check credits (budget) ─► start ─► wait (deferrable) ─► flag ─► export PDFs ─► report + hold
+select articles ┴─► check credits (budget) ─► start ─► wait (deferrable) ─► flag ─► export ─► report + hold
 
 The archive is indexed first (free, action index-only) so that an article copying an earlier one
-of ours is found under "database". Scan ids come from the content: clearing a task or triggering
-the DAG again over unchanged articles pays nothing twice, unless "force" is set.
+of ours is found under "database". Each article's indexed copies have scan ids starting with
+"ix<key>-", and its own scans exclude that pattern (Copyleaks' scanning.exclude.idPattern): a
+re-scan never matches an article against its own indexed copy. Scan ids come from the content:
+clearing a task or triggering the DAG again over unchanged articles pays nothing twice, unless
+"force" is set.
+
+A run triggered without a logical date (REST ``"logical_date": null``, the Trigger form without
+a date) scans the 24 hours before it was triggered; ``article_ids`` scans those articles instead.
+Only keys and file locations travel through XCom: the operators read the texts themselves.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -31,6 +39,12 @@ from airflow_copyleaks.sensors.scan import CopyleaksScanSensor
 
 HELD_ARTICLES = Asset("copyleaks://publishing/held-articles")
 DAY = timedelta(days=1)  # what a run without a data interval looks back over
+
+
+def index_prefix(key: str) -> str:
+    """The scan-id prefix of an article's indexed copies: "ix" and the key (at most 8 characters
+    in all, so keys longer than six letters and digits may share a prefix and exclude each other)."""
+    return "ix" + re.sub(r"[^a-z0-9]", "", key.lower())[:6]
 
 
 @dag(
@@ -59,13 +73,17 @@ DAY = timedelta(days=1)  # what a run without a data interval looks back over
             minimum=0,
             description="Skip the run before anything is spent if the scans cost more credits.",
         ),
-        "sandbox": Param(False, type="boolean", description="Sandbox scans: mock results, no credits spent."),
+        "sandbox": Param(
+            None,
+            type=["null", "boolean"],
+            description="Sandbox scans (mock results, no credits, nothing held back). Empty: as the connection says.",
+        ),
         "force": Param(False, type="boolean", description="Scan again even if this content was already scanned."),
     },
 )
 def copyleaks_plagiarism_sweep() -> None:
     @task
-    def select_articles(params: dict[str, Any]) -> list:
+    def select_articles(params: dict[str, Any]) -> list[dict[str, str]]:
         from airflow.providers.common.compat.sdk import AirflowSkipException
         from publishing.source import default_source
         from publishing.window import run_window
@@ -80,23 +98,26 @@ def copyleaks_plagiarism_sweep() -> None:
             chosen = source.articles_published_between(window.start, window.end)
             if not chosen:
                 raise AirflowSkipException(f"no article was published from {window.describe()}: nothing to scan")
-        return [{"key": a.id, "text": f"{a.title}\n\n{a.body}"} for a in chosen]
+        return [
+            {"key": a.id, "path": source.text_location(a), "exclude_id_pattern": f"{index_prefix(a.id)}-*"}
+            for a in chosen
+        ]
 
     @task
-    def archive(params: dict[str, Any]) -> list:
+    def archive(params: dict[str, Any]) -> list[dict[str, str]]:
         """What was published before the articles scanned now, for them to be compared against."""
         from publishing.source import default_source
         from publishing.window import run_window
 
         source = default_source()
+        before = run_window(get_current_context(), DAY).start
         if params["article_ids"]:
-            chosen = source.articles(params["article_ids"])
-            before = min((a.published_at for a in chosen), default=run_window(get_current_context(), DAY).start)
-        else:
-            before = run_window(get_current_context(), DAY).start
-        return [{"key": a.id, "text": f"{a.title}\n\n{a.body}"} for a in source.archive_before(before)]
+            before = min((a.published_at for a in source.articles(params["article_ids"])), default=before)
+        return [
+            {"key": a.id, "path": source.text_location(a), "id_prefix": index_prefix(a.id)}
+            for a in source.archive_before(before)
+        ]
 
-    documents = select_articles()
     index = CopyleaksSubmitOperator(
         task_id="index_archive",
         documents=archive(),
@@ -108,7 +129,7 @@ def copyleaks_plagiarism_sweep() -> None:
     )
     check = CopyleaksCheckCreditsOperator(
         task_id="check_credits",
-        documents=documents,
+        documents=select_articles(),
         properties={"pdf": {"create": True}, "sensitivityLevel": 3},
         scan_id_mode="content",
         force_new_scan="{{ params.force }}",
@@ -122,22 +143,22 @@ def copyleaks_plagiarism_sweep() -> None:
     wait = CopyleaksScanSensor(task_id="wait_for_scans", scan_ids=start.output, deferrable=True)
 
     @task
-    def flag(scan_result: dict[str, Any], checked: dict[str, Any], params: dict[str, Any]) -> list[str]:
-        """Scan ids of the articles at or over the threshold."""
+    def flag(scan_result: dict[str, Any], params: dict[str, Any]) -> list[str]:
+        """Scan ids of the articles at or over the threshold (an empty list: nothing to export)."""
         scans = scan_result.get("scans") or {}
         return [sid for sid, scan in scans.items() if float(scan.get("score") or 0) >= float(params["threshold"])]
 
-    flagged = flag(wait.output, check.output)
     exports = CopyleaksExportOperator.partial(task_id="export_flagged", pdf_report=True, deferrable=True).expand(
-        scan_id=flagged
+        scan_id=flag(wait.output)
     )
 
     @task(outlets=[HELD_ARTICLES], trigger_rule="none_failed")
     def write_report(
         checked: dict[str, Any] | None, scan_result: dict[str, Any] | None, params: dict[str, Any]
-    ) -> dict:
+    ) -> dict[str, Any]:
         from airflow.providers.common.compat.sdk import AirflowSkipException
-        from publishing.report import write_report as render
+        from publishing.plagiarism_report import build_rows, decide
+        from publishing.report import RunInfo, announce, write_report
         from publishing.source import default_source
         from publishing.window import run_window
 
@@ -146,75 +167,24 @@ def copyleaks_plagiarism_sweep() -> None:
         if checked is None:  # nothing was selected (a quiet day): the run has nothing to report
             raise AirflowSkipException("no article was scanned in this run: no report")
         context = get_current_context()
-        store = get_store()
-        scan_result = scan_result or {}  # None when the scans were skipped (over the credit budget)
-        key_by_scan = {item["scan_id"]: key for key, item in (checked.get("items") or {}).items() if "scan_id" in item}
-        titles = {a.id: a.title for a in default_source().articles(key_by_scan.values())}
+        source = default_source()
         threshold = float(params["threshold"])
-        rows = []
-        for scan_id, scan in (scan_result.get("scans") or {}).items():
-            completed = store.get_event_payload(scan_id, "completed") or {}
-            results = completed.get("results") or {}
-            sources = [_source(store, r) for r in (results.get("internet") or []) + (results.get("database") or [])]
-            score = float(scan.get("score") or 0)
-            rows.append(
-                {
-                    "key": key_by_scan.get(scan_id, scan_id),
-                    "title": titles.get(key_by_scan.get(scan_id, ""), ""),
-                    "scan_id": scan_id,
-                    "score": score,
-                    "verdict": "flagged" if score >= threshold else "clean",
-                    "sources": sources,
-                    "links": _export_links(store, scan_id),
-                }
-            )
-        rows.sort(key=lambda r: r["key"])
-        held = [r["key"] for r in rows if r["verdict"] == "flagged"]
-        default_source().hold("article", held, f"plagiarism score at or above {threshold:g}%")
-        totals = {"scanned": len(rows), "flagged": len(held), "credits": checked.get("total_credits")}
-        paths = render(
-            context["dag"].dag_id,
-            context["run_id"],
-            "Plagiarism sweep",
-            rows,
-            threshold=threshold,
-            totals=totals,
-            window=run_window(context, DAY).as_dict(),
-        )
-        context["ti"].xcom_push(
-            key="copyleaks_report",
-            value={"dag_id": context["dag"].dag_id, "run_id": context["run_id"], "name": "report.html"},
-        )
-        print(f"Audit report: {paths['html']}")
+        rows = build_rows(get_store(), source, checked, scan_result or {}, threshold, context["dag"].dag_id)
+        held = decide(source, rows, threshold)
+        run = RunInfo.of(context, "Plagiarism sweep", run_window(context, DAY), threshold=threshold)
+        totals = {
+            "scanned": len(rows),
+            "flagged": sum(1 for r in rows if r["verdict"] == "flagged"),
+            "held back": len(held),
+            "credits": checked.get("total_credits"),
+        }
+        paths = write_report(run, "plagiarism", rows, totals)
+        announce(context, run)
         return {**totals, "held": held, "report": paths}
 
     report = with_audit_report_link(write_report(check.output, wait.output))
     index >> check
     exports >> report
-
-
-def _source(store: Any, result: dict[str, Any]) -> dict[str, str]:
-    """A matched source for the report: a web page, or one of our own indexed articles."""
-    if result.get("url"):
-        return {"title": result.get("title") or result["url"], "url": result["url"]}
-    indexed = store.get_scan(result.get("scanId") or "")
-    key = indexed.meta.get("document_key") if indexed else None
-    return {"title": f"our article {key}" if key else "our archive", "url": ""}
-
-
-def _export_links(store: Any, scan_id: str) -> list[dict[str, str]]:
-    """Links to the exported PDF and results of a scan, from the store's artifact index."""
-    links = []
-    for export_id in store.exports_for_scan(scan_id):
-        export = store.get_export(export_id)
-        results = 0
-        for artifact in export.artifacts if export else []:
-            label = artifact["kind"]
-            if label == "result":  # several per scan: number them
-                results += 1
-                label = f"result {results}"
-            links.append({"label": label, "href": artifact["location"]})
-    return links
 
 
 copyleaks_plagiarism_sweep()

@@ -30,9 +30,11 @@ WORK = ROOT / ".demo"
 BIN = Path(sys.executable).parent
 LOGICAL_DATE = "2026-11-20T00:00:00+00:00"
 DAGS = ["copyleaks_plagiarism_sweep", "copyleaks_content_moderation"]
-# The demo looks at more than one day / one hour, so that every planted case shows up.
+# The demo looks at more than one day / one hour, so that every planted case shows up
+# (dags/data/README.md): the sweep scans these articles against the archive published before
+# the first of them, the moderation run checks the twelve days up to its logical date.
 CONF = {
-    "copyleaks_plagiarism_sweep": {"article_ids": [f"a{n:02d}" for n in range(12, 31)]},
+    "copyleaks_plagiarism_sweep": {"article_ids": ["a05", "a08", "a10", "a12", "a13", "a15"]},
     "copyleaks_content_moderation": {"lookback_hours": 24 * 12},
 }
 
@@ -106,19 +108,20 @@ def main() -> int:
 
 
 def print_summary(outcomes: dict[str, str], stats: dict, seconds: float) -> None:
-    reports = sorted((WORK / "artifacts" / "reports").rglob("report.json"))
+    from airflow_copyleaks.ui.locations import report_url
+
     print("\n=== Copyleaks demo ===")
     for dag_id, outcome in outcomes.items():
         print(f"{dag_id:32} {outcome}")
-    for path in reports:
+    for path in sorted((WORK / "artifacts" / "reports").rglob("report.json")):
         data = json.loads(path.read_text())
         totals = ", ".join(f"{k} {v}" for k, v in data["totals"].items())
-        print(f"  {data['title']}: {totals}")
-        print(f"    report: {path.with_suffix('.html')}")
-    holds = WORK / "airflow-home" / "copyleaks" / "holds.json"
-    held = json.loads(holds.read_text()) if holds.exists() else {}
-    print(f"held back: {', '.join(sorted(held)) or 'nothing'}")
-    print(f"credits used: {stats['credits_used']} · logins: {stats['logins']} · 429s: {stats['rate_limited']}")
+        print(f"\n  {data['title']} ({data['dag_id']}): {totals}")
+        held = [row.get("key") or row.get("item") for row in data["rows"] if row.get("action") == "held back"]
+        print(f"    held back by this DAG: {', '.join(held) or 'nothing'}")
+        print(f"    served at: {report_url(data['dag_id'], data['run_id'])}  (make stack, logged in)")
+        print(f"    file:      {path.with_suffix('.html')}")
+    print(f"\ncredits used: {stats['credits_used']} · logins: {stats['logins']} · 429s: {stats['rate_limited']}")
     print(f"wall time: {seconds:.0f} s")
 
 

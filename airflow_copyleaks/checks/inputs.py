@@ -3,7 +3,8 @@
 Normalising is cheap and does no I/O, so it runs before the batch; reading an image happens in
 the batch's worker, so one unreadable file is that item's error and files load concurrently.
 
-Text items: a string, or ``{"key": ..., "text": ...}`` (extra keys, e.g. a whole database row,
+Text items: a string, ``{"key": ..., "text": ...}`` or ``{"key": ..., "path": ...}`` (read as UTF-8
+in the worker, so a long body never rides in XCom; extra keys, e.g. a whole database row,
 are ignored). Image items: a local path or an ``ObjectStoragePath``/URL (``s3://...``), raw
 bytes, a ``data:`` URI, or ``{"key": ..., "path" | "base64" | "data": ..., "filename": ...}``
 (XCom must stay JSON, so bytes travel between tasks as base64).
@@ -30,6 +31,7 @@ KEY_MAX_CHARS = 200
 class TextItem:
     key: str
     text: Any  # validated in the worker: a bad item is that item's error, not the batch's
+    path: Any = None  # or where to read it (local or ObjectStoragePath), so no body rides in XCom
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ def text_items(value: Any, field: str = "texts") -> list[TextItem]:
         raise CopyleaksValidationError(field, "is empty: give a text, a {'key', 'text'} dict or a list of them")
     items = []
     for position, entry in enumerate(entries):
+        if isinstance(entry, dict) and entry.get("text") is None and entry.get("path") is not None:
+            items.append(TextItem(_key(entry, position), None, path=entry["path"]))
+            continue
         text = entry.get("text") if isinstance(entry, dict) else entry
         items.append(TextItem(_key(entry, position), text))
     _unique([i.key for i in items], field)
@@ -151,6 +156,17 @@ def load_image(item: ImageItem) -> tuple[bytes, str]:
         info = v.read_image_header(data)
         filename = f"image.{info.format if info else 'bin'}"
     return data, filename
+
+
+def load_text(item: TextItem) -> Any:
+    """The item's text: given, or read (UTF-8) from its path in the worker."""
+    if item.path is None:
+        return item.text
+    path = _as_path(item.path)
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, ValueError) as err:
+        raise CopyleaksValidationError(f"texts[{item.key}]", f"cannot read {path}: {err}") from None
 
 
 def _as_path(value: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_copyleaks import ids
 from airflow_copyleaks import validation as v
-from airflow_copyleaks.checks.inputs import ImageItem, TextItem
+from airflow_copyleaks.checks.inputs import ImageItem, TextItem, load_text
 from airflow_copyleaks.checks.policy import Bound
 from airflow_copyleaks.exceptions import CopyleaksValidationError
 
@@ -63,10 +63,11 @@ def text_preparer(minimum: int, maximum: int) -> Callable[[Any], Prepared]:
     """Prepare a text item: a string of ``minimum`` to ``maximum`` characters."""
 
     def prepare(item: TextItem) -> Prepared:
-        if not isinstance(item.text, str):
-            raise CopyleaksValidationError(f"texts[{item.key}]", f"must be a string, got {type(item.text).__name__}")
-        v.validate_text_length(item.text, minimum=minimum, maximum=maximum, field=f"texts[{item.key}]")
-        return Prepared(item.text, ids.content_sha256(item.text))
+        text = load_text(item)
+        if not isinstance(text, str):
+            raise CopyleaksValidationError(f"texts[{item.key}]", f"must be a string, got {type(text).__name__}")
+        v.validate_text_length(text, minimum=minimum, maximum=maximum, field=f"texts[{item.key}]")
+        return Prepared(text, ids.content_sha256(text))
 
     return prepare
 

@@ -59,13 +59,25 @@ def content_namespace(dag_id: str, task_id: str, wire_properties: Mapping[str, A
     return f"{dag_id}|{task_id}|{ids.content_sha256(settings)}"
 
 
+def _item_properties(wire_properties: dict[str, Any], doc: Document) -> dict[str, Any]:
+    """The scan settings of one item: the operator's, plus the item's own exclude pattern (which
+    then also enters its content-mode id: a scan compared with fewer documents is another scan)."""
+    if not doc.exclude_id_pattern:
+        return wire_properties
+    scanning = dict(wire_properties.get("scanning") or {})
+    scanning["exclude"] = {**(scanning.get("exclude") or {}), "idPattern": doc.exclude_id_pattern}
+    return {**wire_properties, "scanning": scanning}
+
+
 class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator):
     """Submit text, files, URLs or images (OCR) to Copyleaks and optionally wait for the result.
 
     :param documents: One item or a list: a text, or ``{"key": ..., "text" | "path" | "url" |
         "ocr_path": ..., "filename": ...}``. ``path``/``ocr_path`` may be local or an
         ``ObjectStoragePath`` URL. Each item becomes one scan; a bad item is reported and the
-        others go on.
+        others go on. An item may also set ``id_prefix`` (its scan id's prefix, e.g. the article
+        key, so that its indexed copies share one id pattern) and ``exclude_id_pattern`` (indexed
+        documents it is never compared with, e.g. ``"ixa12-*"``: its own earlier copies).
     :param properties: Scan properties: a :class:`ScanProperties` or a dict in wire form.
         ``webhooks`` is filled in by the provider.
     :param action: ``scan``, ``check-credits`` or ``index-only`` (an ``action`` in
@@ -159,9 +171,10 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         return ACTIONS[key]
 
     def _scan_id(self, ti: Any, doc: Document, sha256: str, nonce: str, base_props: Mapping[str, Any]) -> str:
+        prefix = doc.id_prefix or self.id_prefix
         if self.scan_id_mode == "content":
             namespace = content_namespace(ti.dag_id, ti.task_id, base_props)
-            return ids.scan_id_for_content(namespace, doc.key, sha256, nonce=nonce, prefix=self.id_prefix)
+            return ids.scan_id_for_content(namespace, doc.key, sha256, nonce=nonce, prefix=prefix)
         if self.scan_id_mode != "task":
             raise CopyleaksValidationError("scan_id_mode", f"is {self.scan_id_mode!r}", limit="task or content")
         map_index = getattr(ti, "map_index", -1)
@@ -172,7 +185,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             -1 if map_index is None else map_index,
             doc.key,
             nonce=nonce,
-            prefix=self.id_prefix,
+            prefix=prefix,
         )
 
     def _webhooks(self, scan_id: str) -> dict[str, Any]:
@@ -266,6 +279,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         entry: dict[str, Any] = {"key": doc.key, "kind": doc.kind}
         try:
             loaded = load(doc)
+            base_props = _item_properties(base_props, doc)
             scan_id = entry["scan_id"] = self._scan_id(ti, doc, loaded.sha256, nonce, base_props)
             known = records.get_scans(self.store, [scan_id]).get(scan_id)
             if known is not None and known["status"] not in ("submitted",):

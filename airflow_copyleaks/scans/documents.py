@@ -9,6 +9,7 @@ goes on.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -19,6 +20,9 @@ from airflow_copyleaks.exceptions import CopyleaksValidationError
 
 SOURCES = ("text", "path", "url", "ocr_path")
 KEY_MAX = 200
+PATTERN_MAX = 100
+_ID_PREFIX = re.compile(r"[a-z0-9]{1,8}")  # what ids.derive_id keeps of a prefix
+_ID_PATTERN = re.compile(rf"\S{{1,{PATTERN_MAX}}}")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,10 @@ class Document:
     value: Any  # str, os.PathLike or ObjectStoragePath
     filename: str | None = None
     problem: str | None = None  # an unusable item, reported as its error
+    # Per-item scan settings: the prefix of its scan id, and which indexed documents it is never
+    # compared with (Copyleaks' scanning.exclude.idPattern), e.g. its own earlier indexed copies.
+    id_prefix: str | None = None
+    exclude_id_pattern: str | None = None
 
     @property
     def kind(self) -> str:
@@ -73,7 +81,14 @@ def _document(entry: Any, position: int) -> Document:
     filename = str(entry["filename"]) if entry.get("filename") else None
     if len(given) != 1:
         return Document(key, "text", None, filename, problem=f"needs exactly one of {', '.join(SOURCES)} (has {given})")
-    return Document(key, given[0], entry[given[0]], filename)
+    prefix, pattern = entry.get("id_prefix"), entry.get("exclude_id_pattern")
+    if prefix is not None and not (isinstance(prefix, str) and _ID_PREFIX.fullmatch(prefix)):
+        return Document(key, "text", None, filename, problem="id_prefix must be 1 to 8 lower-case letters or digits")
+    if pattern is not None and not (isinstance(pattern, str) and _ID_PATTERN.fullmatch(pattern)):
+        return Document(
+            key, "text", None, filename, problem=f"exclude_id_pattern must be 1 to {PATTERN_MAX} characters, no spaces"
+        )
+    return Document(key, given[0], entry[given[0]], filename, id_prefix=prefix, exclude_id_pattern=pattern)
 
 
 def load(doc: Document) -> Loaded:

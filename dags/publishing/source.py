@@ -26,8 +26,9 @@ class Article:
     author: str
     section: str
     published_at: datetime
+    url: str  # where readers find it
     hero_image: str
-    body: str
+    text_file: str  # "title, blank line, body" as scanned, relative to the archive
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,12 @@ class Comment:
 
 class PublishingSource(Protocol):
     def articles_published_between(self, start: datetime, end: datetime) -> list[Article]: ...
+    def text_location(self, article: Article) -> str:
+        """Where an operator reads the article's text (a path or an ObjectStoragePath URL): the
+        text itself never travels through XCom or rendered template fields."""
+        ...
+
+    def read_text(self, article: Article) -> str: ...
     def articles(self, ids: Iterable[str]) -> list[Article]: ...
     def archive_before(self, start: datetime) -> list[Article]: ...
     def comments_posted_between(self, start: datetime, end: datetime) -> list[Comment]: ...
@@ -53,30 +60,35 @@ def _time(value: str) -> datetime:
 
 
 class FolderSource:
-    """The sample archive: Markdown articles with front matter, comments.jsonl, images/."""
+    """The sample archive: articles.json (metadata), articles/<id>.txt, comments.jsonl, images/."""
 
-    def __init__(self, root: Path = DATA, holds_file: Path | None = None) -> None:
-        self.root = root
+    def __init__(self, root: Path | None = None, holds_file: Path | None = None) -> None:
+        # COPYLEAKS_EXAMPLE_DATA: another archive in the same layout (tests use a bigger one).
+        self.root = root or Path(os.environ.get("COPYLEAKS_EXAMPLE_DATA") or DATA)
         home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
         self.holds_file = holds_file or home / "copyleaks" / "holds.json"
 
     def _all_articles(self) -> list[Article]:
-        found = []
-        for path in sorted((self.root / "articles").glob("*.md")):
-            _, header, body = path.read_text().split("---\n", 2)
-            fields = {k: json.loads(v) for k, _, v in (line.partition(": ") for line in header.splitlines() if line)}
-            found.append(
-                Article(
-                    id=fields["id"],
-                    title=fields["title"],
-                    author=fields["author"],
-                    section=fields["section"],
-                    published_at=_time(fields["published_at"]),
-                    hero_image=fields["hero_image"],
-                    body=body.strip(),
-                )
+        found = [
+            Article(
+                id=raw["id"],
+                title=raw["title"],
+                author=raw["author"],
+                section=raw["section"],
+                published_at=_time(raw["published_at"]),
+                url=raw["url"],
+                hero_image=raw["hero_image"],
+                text_file=raw["text"],
             )
-        return found
+            for raw in json.loads((self.root / "articles.json").read_text())
+        ]
+        return sorted(found, key=lambda a: (a.published_at, a.id))
+
+    def text_location(self, article: Article) -> str:
+        return str(self._inside(article.text_file))
+
+    def read_text(self, article: Article) -> str:
+        return self._inside(article.text_file).read_text()
 
     def articles_published_between(self, start: datetime, end: datetime) -> list[Article]:
         return [a for a in self._all_articles() if start <= a.published_at < end]
@@ -98,9 +110,12 @@ class FolderSource:
         return comments
 
     def image_path(self, name: str) -> Path:
+        return self._inside(name)
+
+    def _inside(self, name: str) -> Path:
         path = (self.root / name).resolve()
         if self.root.resolve() not in path.parents:
-            raise ValueError(f"image {name!r} is outside the archive")
+            raise ValueError(f"{name!r} is outside the archive")
         return path
 
     def hold(self, kind: str, ids: Iterable[str], reason: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,6 +53,15 @@ class ExampleDags:
         result = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
         (self.home / f"{dag_id}.log").write_text(result.stdout + "\n---\n" + result.stderr)
         return result
+
+    def report(self, dag_id: str, result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+        """The JSON report of the run ``result`` came from."""
+        from airflow_copyleaks.ui.locations import report_path
+
+        found = re.search(r"^DAG RUN (\S+) ", result.stdout, re.M)
+        assert found, output(result)
+        path = report_path(dag_id, found.group(1), "report.json", base_url=self.receiver.artifacts.as_uri())
+        return json.loads(path.read_text())
 
     def holds(self) -> dict[str, Any]:
         path = self.home / "copyleaks" / "holds.json"

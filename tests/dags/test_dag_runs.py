@@ -7,6 +7,7 @@ real webhook receiver and ScanStore.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -27,9 +28,9 @@ def test_sweep_triggered_without_a_logical_date_scans_the_day_before_run_after(e
     assert result.returncode == 0, output(result)
     assert "TypeError" not in result.stdout + result.stderr
     report = example_dags.reports(SWEEP)[-1]
-    # The 24 hours before run_after: a21 (19th 10:00), a22 (19th 16:00), a23 (20th 00:00).
-    assert sorted(row["key"] for row in report["rows"]) == ["a21", "a22", "a23"]
-    assert report["window"] == {"start": "2026-11-19T06:00:00+00:00", "end": "2026-11-20T06:00:00+00:00"}
+    # The 24 hours before run_after: a14 (19th 10:00), a15 (19th 16:00), a16 (20th 00:30).
+    assert sorted(row["key"] for row in report["rows"]) == ["a14", "a15", "a16"]
+    assert (report["window_start"], report["window_end"]) == ("2026-11-19T06:00:00+00:00", "2026-11-20T06:00:00+00:00")
 
 
 def test_moderation_triggered_without_a_logical_date_checks_the_hours_before_run_after(
@@ -62,3 +63,47 @@ def test_a_quiet_day_of_the_sweep_is_skipped_with_a_message(example_dags: Exampl
     assert states["select_articles"] == "skipped" and states["write_report"] == "skipped", states
     assert "failed" not in states.values(), states
     assert "no article was published" in result.stdout + result.stderr
+
+
+def test_a_rescan_after_the_archive_was_indexed_gives_the_first_scans_scores(example_dags: ExampleDags) -> None:
+    articles = ["a03", "a05", "a15"]  # clean, copies the web, copies our a02
+    first = example_dags.run(
+        SWEEP, logical_date=None, run_after="2026-11-18T00:00:00+00:00", conf={"article_ids": articles}
+    )
+    assert first.returncode == 0, output(first)
+    # The nightly run indexes everything published before the 20th, these three included.
+    nightly = example_dags.run(SWEEP, logical_date="2026-11-21T00:00:00+00:00")
+    assert nightly.returncode == 0, output(nightly)
+    rescan = example_dags.run(
+        SWEEP, logical_date=None, run_after="2026-11-25T00:00:00+00:00", conf={"article_ids": articles, "force": True}
+    )
+    assert rescan.returncode == 0, output(rescan)
+
+    def scores(result: Any) -> dict[str, float]:
+        return {row["key"]: row["score"] for row in example_dags.report(SWEEP, result)["rows"]}
+
+    before, after = scores(first), scores(rescan)
+    assert before["a05"] > 0 and before["a15"] > 0 and before["a03"] < 100, before
+    assert after == before
+    rows = {row["key"]: row for row in example_dags.report(SWEEP, rescan)["rows"]}
+    for key in articles:  # never its own indexed copy as a source
+        assert not [s for s in rows[key]["sources"] if s.get("key") == key or key in s.get("title", "")], rows[key]
+    assert any(s.get("key") == "a02" for s in rows["a15"]["sources"]), rows["a15"]["sources"]
+
+
+def test_sandbox_as_the_connection_says_and_mock_results_hold_nothing(
+    example_dags: ExampleDags, copyleaks_emulator: Any
+) -> None:
+    # The admin turned Sandbox on in the connection; the run leaves the DAG's sandbox Param empty.
+    conn = json.loads(example_dags.env["AIRFLOW_CONN_COPYLEAKS_DEFAULT"])
+    conn["extra"]["sandbox"] = True
+    example_dags.env["AIRFLOW_CONN_COPYLEAKS_DEFAULT"] = json.dumps(conn)
+    result = example_dags.run(SWEEP, logical_date="2026-11-20T00:00:00+00:00", conf={"threshold": 5})
+    assert result.returncode == 0, output(result)
+    assert copyleaks_emulator.stats()["credits_used"] == 0
+    report = example_dags.report(SWEEP, result)
+    assert report["sandbox"] is True
+    flagged = [row for row in report["rows"] if row["verdict"] == "flagged"]
+    assert flagged, report["rows"]  # the mock result matches every text...
+    assert {row["action"] for row in report["rows"]} == {"unchanged: sandbox result"}
+    assert example_dags.holds() == {}  # ...and holds nothing back
