@@ -140,7 +140,7 @@ def copyleaks_content_moderation() -> None:
             "checked": len(rows),
             "flagged": sum(1 for r in rows if r["verdict"] == "flagged"),
             "held back": sum(len(v) for v in held.values()),
-            "credits": credits,
+            "credits": int(credits) if credits.is_integer() else credits,
         }
         run = RunInfo.of(context, "Content moderation", window)
         paths = write_report(run, "moderation", rows, totals)

@@ -171,7 +171,9 @@ def copyleaks_plagiarism_sweep() -> None:
         threshold = float(params["threshold"])
         rows = build_rows(get_store(), source, checked, scan_result or {}, threshold, context["dag"].dag_id)
         held = decide(source, rows, threshold)
-        run = RunInfo.of(context, "Plagiarism sweep", run_window(context, DAY), threshold=threshold)
+        chosen = params["article_ids"]
+        scope = f"the articles named in the run's Params: {', '.join(chosen)}" if chosen else ""
+        run = RunInfo.of(context, "Plagiarism sweep", run_window(context, DAY), threshold=threshold, scope=scope)
         totals = {
             "scanned": len(rows),
             "flagged": sum(1 for r in rows if r["verdict"] == "flagged"),

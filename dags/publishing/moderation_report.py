@@ -85,7 +85,7 @@ def _add_text(row: dict[str, Any], item: dict[str, Any], source: Any, comments: 
     key = item["key"]
     if item.get("verdict") == "hit":
         row["verdict"] = "flagged"
-        row["breaches"] += item.get("breaches", [])
+        row["breaches"] += [_readable(b) for b in item.get("breaches", [])]
     if item.get("verdict") == "error":
         row["breaches"].append(f"not checked: {item.get('error')}")
     row["labels"] = dict(item.get("counts") or {})
@@ -99,7 +99,7 @@ def _add_text(row: dict[str, Any], item: dict[str, Any], source: Any, comments: 
 def _add_image(row: dict[str, Any], item: dict[str, Any], source: Any, articles: dict) -> None:
     if item.get("verdict") == "hit":
         row["verdict"] = "flagged"
-        row["breaches"] += [f"hero image: {b}" for b in item.get("breaches", [])]
+        row["breaches"] += [f"hero image, {_readable(b)}" for b in item.get("breaches", [])]
     article = articles.get(item["key"])
     row["image"] = {
         "file": article.hero_image if article else "",
@@ -108,6 +108,15 @@ def _add_image(row: dict[str, Any], item: dict[str, Any], source: Any, articles:
         "matches": item.get("matches") or [],
         "thumbnail": _thumbnail(source, article.hero_image) if article and item.get("verdict") == "hit" else "",
     }
+
+
+def _readable(breach: str) -> str:
+    """ "toxic-v1 2 > 0" as an editor reads it: "toxic-v1: 2 found, the policy allows 0"."""
+    metric, _, rest = breach.partition(" ")
+    found, _, limit = rest.partition(" > ")
+    if not found or not limit:
+        return breach
+    return f"{metric.replace('_', ' ')}: {found} found, the policy allows {limit}"
 
 
 def _thumbnail(source: Any, name: str) -> str:

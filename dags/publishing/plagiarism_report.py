@@ -251,17 +251,23 @@ def _card(row: dict[str, Any]) -> str:
         f"{words.get('paraphrased', 0)} paraphrased of {words.get('total', 0)} words · "
         f'<span class="action">{esc(row.get("action"))}</span></p>'
     )
+    # A column only when some source has such words: no column of zeros on a phone screen.
+    columns = [("identical", "Identical")] + [
+        (name, label)
+        for name, label in (("minor_changes", "Minor changes"), ("paraphrased", "Paraphrased"))
+        if any(src[name] for src in row["sources"])
+    ]
+    heads = "".join(f'<th class="num">{label}</th>' for _, label in columns)
     table = [
-        '<h3>Matched sources</h3><div class="scroll"><table><tr><th>Source</th><th class="num">Share</th>'
-        '<th class="num">Identical</th><th class="num">Minor changes</th><th class="num">Paraphrased</th></tr>'
+        f'<h3>Matched sources</h3><div class="scroll"><table><tr><th>Source</th><th class="num">Share</th>{heads}</tr>'
     ]
     for src in row["sources"]:
         kind = esc(src["kind"])
         note = f"<br><small>{esc(src['note'])}</small>" if src.get("note") else ""
+        cells = "".join(f'<td class="num">{src[name]}</td>' for name, _ in columns)
         table.append(
             f"<tr><td>{link(src['url'], src['title'])} <small>({kind})</small>{note}</td>"
-            f'<td class="num">{src["share"]:.1f}%</td><td class="num">{src["identical"]}</td>'
-            f'<td class="num">{src["minor_changes"]}</td><td class="num">{src["paraphrased"]}</td></tr>'
+            f'<td class="num">{src["share"]:.1f}%</td>{cells}</tr>'
         )
     table.append("</table></div>")
     passages = ["<h3>Matched passages</h3>"] if row["passages"] else []

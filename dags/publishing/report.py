@@ -96,9 +96,10 @@ class RunInfo:
     window_end: str
     generated_at: str
     threshold: float | None = None
+    scope: str = ""  # what the run looked at when not a time window (articles named in the Params)
 
     @classmethod
-    def of(cls, context: Any, title: str, window: Any, *, threshold: float | None = None) -> RunInfo:
+    def of(cls, context: Any, title: str, window: Any, *, threshold: float | None = None, scope: str = "") -> RunInfo:
         now = datetime.now(timezone.utc).replace(microsecond=0)
         return cls(
             dag_id=context["dag"].dag_id,
@@ -108,6 +109,7 @@ class RunInfo:
             window_end=window.end.isoformat(),
             generated_at=now.isoformat(),
             threshold=threshold,
+            scope=scope,
         )
 
 
@@ -131,7 +133,7 @@ def page(run: RunInfo, totals: dict[str, Any], body: str, *, sandbox: bool, lege
     """The whole HTML document around a DAG's own ``body``."""
     facts = [
         ("Run", run.run_id),
-        ("Looked at", f"{when(run.window_start)} to {when(run.window_end)}"),
+        ("Looked at", run.scope or f"{when(run.window_start)} to {when(run.window_end)}"),
         ("Generated", when(run.generated_at)),
     ]
     if run.threshold is not None:
