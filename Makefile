@@ -35,6 +35,12 @@ system-deps:
 		echo "Installing PostgreSQL (Debian package) for the store tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else echo "PostgreSQL server binaries are missing: install the 'postgresql' package"; exit 1; fi
+	@# The browser test drives Debian's Chromium (Playwright's own browser download is not used).
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium (Debian package) for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "/usr/bin/chromium is missing: install the 'chromium' package"; exit 1; fi
 
 lint: install
 	$(BIN)/ruff check .
