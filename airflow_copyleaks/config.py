@@ -97,6 +97,13 @@ SETTINGS: dict[str, Setting] = {
             "past it, due scans wait their turn.",
             "60",
         ),
+        Setting(
+            "local_roots",
+            "Folders (comma-separated) that document and image items given as local paths may be "
+            "read from; anything else is refused before any request. Empty means the DAGs folder and "
+            "AIRFLOW_HOME/data. Object storage paths (s3://, gs://, ...) are not affected.",
+            "",
+        ),
         Setting("poll_interval_seconds", "How often a waiting trigger reads the store.", "5"),
         Setting(
             "shared_rate_limit",

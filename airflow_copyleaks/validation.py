@@ -198,6 +198,21 @@ def validate_submission(
             raise CopyleaksValidationError(field, f"{filename!r} is not UTF-8 text") from err
 
 
+def untemplated_webhook_base_url(value: str | None) -> str | None:
+    """An operator's ``webhook_base_url`` as written in the DAG file, never a template.
+
+    Where Copyleaks sends results must not be chosen by whoever triggers a run (a Param rendered
+    into it would send the scan's results to their server): the operators do not render it, and
+    a value that looks like a template is refused rather than sent as it is.
+    """
+    if value is not None and ("{{" in value or "{%" in value):
+        raise CopyleaksValidationError(
+            "webhook_base_url",
+            "is a template; set it on the connection (or as a fixed string in the DAG file)",
+        )
+    return value
+
+
 def validate_moderation_labels(labels: Sequence[str] | None, field: str = "labels") -> list[str]:
     chosen = list(MODERATION_LABELS if labels is None else labels)
     if not 1 <= len(chosen) <= MODERATION_LABELS_MAX:

@@ -69,3 +69,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.db'}"
     server: TemporaryPostgres = request.getfixturevalue("postgres_server")
     return server.create_database(f"store_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def local_roots_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests write the files they submit under pytest's temporary folder; the example DAGs read
+    theirs from dags/. Set in os.environ so that the Airflow subprocesses tests start see it too."""
+    name = "AIRFLOW__COPYLEAKS__LOCAL_ROOTS"
+    before = os.environ.get(name)
+    repo_dags = Path(__file__).resolve().parent.parent / "dags"
+    os.environ[name] = f"{tmp_path_factory.getbasetemp()},{repo_dags}"
+    yield
+    if before is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = before

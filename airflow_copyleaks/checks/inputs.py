@@ -23,6 +23,7 @@ from typing import Any
 
 from airflow_copyleaks import validation as v
 from airflow_copyleaks.exceptions import CopyleaksValidationError
+from airflow_copyleaks.local_files import check_local_read
 
 KEY_MAX_CHARS = 200
 
@@ -141,6 +142,7 @@ def load_image(item: ImageItem) -> tuple[bytes, str]:
             raise CopyleaksValidationError(field, f"is not valid base64: {err}") from None
     else:
         path = _as_path(item.path)
+        check_local_read(path, field)
         size = _size_of(path)
         if size is not None and size >= v.IMAGE_CHECK_MAX_BYTES:
             raise CopyleaksValidationError(

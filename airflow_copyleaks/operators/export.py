@@ -17,6 +17,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowSkipExc
 from airflow.sdk import BaseOperator
 
 from airflow_copyleaks import config, ids
+from airflow_copyleaks import validation as v
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksConflictError, CopyleaksValidationError
 from airflow_copyleaks.links import LINK_XCOM_KEY, CopyleaksReportLink, export_link
@@ -67,7 +68,7 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
     :param poll_interval: Seconds between reads of the store while waiting (default:
         ``[copyleaks] poll_interval_seconds``).
     :param webhook_base_url: Override the connection's ``webhook_base_url`` (where Copyleaks
-        delivers the artifacts).
+        delivers the artifacts): a fixed string, not a template.
     :param copyleaks_conn_id: Connection of type ``copyleaks``.
     :param store_url: The ScanStore the webhook receiver writes to (default: ``[copyleaks]
         store_url``).
@@ -82,7 +83,6 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
         "pdf_report",
         "crawled_version",
         "force_new_export",
-        "webhook_base_url",
     )
     operator_extra_links = (CopyleaksReportLink(),)
     ui_color = "#c7e3f7"
@@ -116,7 +116,7 @@ class CopyleaksExportOperator(CopyleaksClientMixin, BaseOperator):
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.wait_timeout = wait_timeout
         self.poll_interval = poll_interval
-        self.webhook_base_url = webhook_base_url
+        self.webhook_base_url = v.untemplated_webhook_base_url(webhook_base_url)
         self.copyleaks_conn_id = copyleaks_conn_id
         self.store_url = store_url
 

@@ -101,7 +101,8 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         "resend webhook" request, later ones back off (default: ``[copyleaks]
         resend_after_seconds``; 0 disables).
     :param fail_on_item_error: Fail the task at the end if any item could not be submitted.
-    :param webhook_base_url: Override the connection's ``webhook_base_url``.
+    :param webhook_base_url: Override the connection's ``webhook_base_url`` (a fixed string, not
+        a template: where Copyleaks sends results is not for a run's Params to choose).
     :param copyleaks_conn_id: Connection of type ``copyleaks``.
     :param store_url: The ScanStore the webhook receiver writes to (default: ``[copyleaks]
         store_url``).
@@ -115,7 +116,6 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         "force_new_scan",
         "action",
         "ocr_language",
-        "webhook_base_url",
     )
     template_fields_renderers = {"documents": "json", "properties": "json"}
     ui_color = "#c7e3f7"
@@ -157,7 +157,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         self.poll_interval = poll_interval
         self.resend_after_seconds = resend_after_seconds
         self.fail_on_item_error = fail_on_item_error
-        self.webhook_base_url = webhook_base_url
+        self.webhook_base_url = v.untemplated_webhook_base_url(webhook_base_url)
         self.copyleaks_conn_id = copyleaks_conn_id
         self.store_url = store_url
 

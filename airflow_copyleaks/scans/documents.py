@@ -17,6 +17,7 @@ from typing import Any
 
 from airflow_copyleaks import ids
 from airflow_copyleaks.exceptions import CopyleaksValidationError
+from airflow_copyleaks.local_files import check_local_read
 
 SOURCES = ("text", "path", "url", "ocr_path")
 KEY_MAX = 200
@@ -106,6 +107,7 @@ def load(doc: Document) -> Loaded:
         data = doc.value.encode("utf-8")
         return Loaded(data, doc.filename or "document.txt", ids.content_sha256(data))
     path = _as_path(doc.value)
+    check_local_read(path, field)
     try:
         data = path.read_bytes()
     except (OSError, ValueError) as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -102,8 +103,11 @@ def test_retry_while_the_scan_runs_gets_409_and_goes_on_to_wait(
     assert copyleaks_emulator.stats()["credits_used"] == second["items"]["a"]["result"]["credits"] > 0
 
 
-def test_batch_goes_past_a_bad_item_and_reports_it(scan_conn: str, store_file: str, copyleaks_emulator: Any) -> None:
-    docs = [{"key": "good", "text": TEXT}, {"key": "short", "text": "too short"}, {"key": "x", "path": "/nope.txt"}]
+def test_batch_goes_past_a_bad_item_and_reports_it(
+    scan_conn: str, store_file: str, copyleaks_emulator: Any, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "nope.txt")  # inside the test's local_roots, so the read itself fails
+    docs = [{"key": "good", "text": TEXT}, {"key": "short", "text": "too short"}, {"key": "x", "path": missing}]
     op = submit_op(store_file, documents=docs, fail_on_item_error=False)
     result = op.execute(context_for(op))
     assert result["items"]["good"]["submission"] == "submitted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +18,22 @@ from tests.scans.conftest import TEXT, submit_calls
     [
         ({"key": "short", "text": "only five words in here"}, None, "text"),
         ({"key": "payload", "text": TEXT}, {"developerPayload": "p" * 600}, "properties.developerPayload"),
-        ({"key": "ocr", "path": "/dev/null", "filename": "notes.exe"}, None, "filename"),
+        ({"key": "file", "path": "TMP/notes.txt", "filename": "notes.exe"}, None, "filename"),
         ({"key": "url", "url": "ftp://example.com/a.txt"}, None, "url"),
     ],
 )
 def test_input_refused_before_any_request_writes_nothing_to_the_store(
-    scan_conn: str, store_file: str, copyleaks_emulator: Any, document: dict[str, Any], properties: Any, field: str
+    scan_conn: str,
+    store_file: str,
+    copyleaks_emulator: Any,
+    tmp_path: Path,
+    document: dict[str, Any],
+    properties: Any,
+    field: str,
 ) -> None:
+    if "path" in document:
+        (tmp_path / "notes.txt").write_text(TEXT)
+        document = {**document, "path": document["path"].replace("TMP", str(tmp_path))}
     op = CopyleaksSubmitOperator(
         task_id="submit", store_url=store_file, documents=[document], properties=properties, fail_on_item_error=False
     )
