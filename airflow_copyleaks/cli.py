@@ -1,4 +1,5 @@
-"""``airflow-copyleaks``: run the local emulator or the standalone webhook receiver, or check a setup."""
+"""``airflow-copyleaks``: the local emulator, the standalone webhook receiver, store upkeep, and
+checking a setup."""
 
 from __future__ import annotations
 
@@ -29,6 +30,21 @@ def _doctor(args: argparse.Namespace) -> int:
     return doctor.run(args.conn_id)
 
 
+def _store_purge(args: argparse.Namespace) -> int:
+    from airflow_copyleaks.exceptions import CopyleaksValidationError
+    from airflow_copyleaks.retention import default_age, parse_age, purge
+    from airflow_copyleaks.store import get_store
+
+    try:
+        age = parse_age(args.older_than) if args.older_than is not None else default_age()
+    except CopyleaksValidationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    report = purge(get_store(args.store_url), age, dry_run=args.dry_run)
+    print("\n".join(report.lines()))
+    return 1 if report.file_errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="airflow-copyleaks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -50,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("doctor", help="check that the receiver answers at the connection's webhook_base_url")
     check.add_argument("--conn-id", default="copyleaks_default")
     check.set_defaults(func=_doctor)
+
+    store = commands.add_parser("store", help="the ScanStore")
+    store_commands = store.add_subparsers(dest="store_command", required=True)
+    purge = store_commands.add_parser("purge", help="remove records and artifacts past retention")
+    purge.add_argument("--older-than", help="age such as 30d, 12h (default: [copyleaks] retention_days)")
+    purge.add_argument("--store-url", help="the store (default: [copyleaks] store_url)")
+    purge.add_argument("--dry-run", action="store_true", help="count what would go; change nothing")
+    purge.set_defaults(func=_store_purge)
     return parser
 
 

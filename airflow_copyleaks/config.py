@@ -104,6 +104,12 @@ SETTINGS: dict[str, Setting] = {
             "AIRFLOW_HOME/data. Object storage paths (s3://, gs://, ...) are not affected.",
             "",
         ),
+        Setting(
+            "retention_days",
+            "Default age past which `airflow-copyleaks store purge` removes scans, webhook events, "
+            "exports, their artifact files and check results.",
+            "30",
+        ),
         Setting("poll_interval_seconds", "How often a waiting trigger reads the store.", "5"),
         Setting(
             "shared_rate_limit",

@@ -17,6 +17,7 @@ from airflow_copyleaks.store.coordination import Coordination
 from airflow_copyleaks.store.engine import utcnow
 from airflow_copyleaks.store.exports import ExportRecords
 from airflow_copyleaks.store.records import ExportStatus, ScanStatus, StoredEvent
+from airflow_copyleaks.store.retention import Retention
 from airflow_copyleaks.store.scans import ScanRecords
 from airflow_copyleaks.store.status import EVENTS, FINAL_STATUSES, STATUS_EVENTS, STATUS_RANK
 
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class ScanStore(ScanRecords, ExportRecords, Coordination):
+class ScanStore(ScanRecords, ExportRecords, Coordination, Retention):
     """See the module docstring; construct with a SQLAlchemy URL or use :func:`get_store`.
 
     :param url: SQLAlchemy URL: ``sqlite:///path`` or ``postgresql+psycopg2://...`` (or psycopg).
