@@ -116,7 +116,7 @@ def _audit(dag_id: str, path: Any) -> Audit:
         report = {}
     totals = report.get("totals") or {}
     rows = report.get("rows") or []
-    held = _count(totals.get("held"))
+    held = next((_count(totals[k]) for k in ("held back", "held", "held_back") if k in totals), None)
     if held is None and rows:
         held = sum(1 for r in rows if r.get("held") or r.get("action") == "held back")
     folder = path.parent.name  # the safe run id: safe_name() maps it to itself
@@ -126,7 +126,7 @@ def _audit(dag_id: str, path: Any) -> Audit:
         run_id=run_id,
         title=str(report.get("title") or dag_id),
         written_at=_written_at(report, path),
-        scanned=_count(totals.get("scanned")),
+        scanned=_count(totals.get("scanned", totals.get("checked"))),  # moderation "checks"
         flagged=_count(totals.get("flagged")),
         held=held,
         url=locations.report_url(dag_id, run_id),

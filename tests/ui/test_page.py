@@ -33,11 +33,12 @@ def test_page_shows_audits_credits_waiting_scans_and_the_last_webhook(
             {
                 "title": "Plagiarism sweep",
                 "run_id": "manual__2026-11-20T06:00:00+00:00",
-                "totals": {"scanned": 19, "flagged": 6, "held": ["a03", "a07"]},
+                "totals": {"scanned": 19, "flagged": 6, "held back": 2},
             }
         )
     )
-    write_report(artifacts, SPORT_DAG, "scheduled__2026-11-20T00:00:00+00:00")
+    sport = write_report(artifacts, SPORT_DAG, "scheduled__2026-11-20T00:00:00+00:00")
+    (sport / "report.json").write_text(json.dumps({"title": "Moderation", "totals": {"checked": 7, "held": ["c1"]}}))
     _scan(store, "af-news-1", NEWS_DAG, done=True)
     _scan(store, "af-news-2", NEWS_DAG, done=True)
     _scan(store, "af-news-3", NEWS_DAG, done=False)
@@ -57,7 +58,8 @@ def test_page_shows_audits_credits_waiting_scans_and_the_last_webhook(
     assert "completed ·" in html.split('id="last-webhook"')[1]
 
     admin = client.get(locations.page_url(), headers=airflow_auth.headers("admin")).text
-    assert SPORT_DAG in admin
+    sport_row = admin.split("Moderation</a>")[1].split("</tr>")[0]
+    assert SPORT_DAG in sport_row and ">7<" in sport_row and ">1<" in sport_row  # checked, held as a list
 
 
 def test_page_without_anything_yet_says_so(client: TestClient, airflow_auth: Auth) -> None:
