@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 def copyleaks_emulator_server() -> Iterator[EmulatorServer]:
     from airflow_copyleaks.testing.emulator import EmulatorConfig, EmulatorServer
 
-    server = EmulatorServer(EmulatorConfig(requests_per_second=0), host="127.0.0.1", port=0)
+    # Copyleaks' webhook retry schedule at a tenth of its pace: 0.2 s, 0.4 s, 0.8 s, ...
+    config = EmulatorConfig(requests_per_second=0, webhook_retry_time_scale=0.1)
+    server = EmulatorServer(config, host="127.0.0.1", port=0)
     server.start()
     try:
         yield server

@@ -8,6 +8,9 @@ from typing import Any
 
 DEFAULT_EMAIL = "demo@example.com"
 DEFAULT_API_KEY = "00000000-0000-0000-0000-000000000000"
+# Seconds between webhook attempts [DOC-wh retry policy; changelog 2020-12-24: "up to 17 attempts
+# (2, 4, ..., 65535 seconds)"].
+COPYLEAKS_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = tuple(float(min(2**n, 65535)) for n in range(1, 17))
 
 
 def _default_accounts() -> dict[str, str]:
@@ -42,7 +45,12 @@ class EmulatorConfig:
             return self.scan_duration_minutes * 60.0 / max(self.time_scale, 1e-9)
         return self.scan_duration_seconds
 
-    webhook_retry_delays: tuple[float, ...] = (0.2, 0.5, 1, 2, 4)
+    # Copyleaks' documented policy: a webhook that gets no answer or a 5xx is tried up to 17
+    # times, waiting 2, 4, 8, ... up to 65,535 s in between (16 waits, about 36 hours in all).
+    # webhook_retry_time_scale shrinks that schedule (0.001: the last wait is 65 ms) so tests keep
+    # its shape; webhook_retry_delays, when not empty, replaces it with explicit real seconds.
+    webhook_retry_time_scale: float = 1.0
+    webhook_retry_delays: tuple[float, ...] = ()
     # Which failed deliveries are retried: "5xx" (no answer or a 5xx, as Copyleaks documents) or
     # "any" (every non-2xx, as an older page reads).
     webhook_retry_on: str = "5xx"
@@ -56,12 +64,27 @@ class EmulatorConfig:
     price_check_expiry_seconds: float = 48 * 3600.0  # unstarted creditsChecked scans are deleted
     max_text_chars: int = 25000  # sync APIs' text limit
 
+    # Sandbox submissions an account may make per window (the old submit docs: 100 per hour; 429
+    # past it). 0 disables.
+    sandbox_scans_per_hour: int = 100
+    sandbox_window_seconds: float = 3600.0
+    # The 409 body for a duplicate id: "problem" (the problem-details "Conflict" the submit and
+    # export docs show) or "envelope" (the {"error": {...}} shape other errors use).
+    conflict_body_format: str = "problem"
+
+    def retry_delays(self) -> tuple[float, ...]:
+        """Real seconds between webhook attempts: the explicit delays, or Copyleaks' schedule scaled."""
+        if self.webhook_retry_delays:
+            return self.webhook_retry_delays
+        return tuple(d * self.webhook_retry_time_scale for d in COPYLEAKS_WEBHOOK_RETRY_SCHEDULE)
+
     def copy(self) -> EmulatorConfig:
         return dataclasses.replace(self, accounts=dict(self.accounts))
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["webhook_retry_delays"] = list(self.webhook_retry_delays)
+        data["webhook_retry_schedule"] = list(self.retry_delays())  # read-only: what is in force
         return data
 
     @classmethod
@@ -84,6 +107,10 @@ class EmulatorConfig:
                 setattr(new, name, dict(value))
             elif name == "webhook_retry_delays":
                 setattr(new, name, tuple(float(v) for v in value))
+            elif name == "conflict_body_format":
+                if value not in ("problem", "envelope"):
+                    raise ValueError("conflict_body_format must be 'problem' or 'envelope'")
+                setattr(new, name, value)
             elif name == "webhook_retry_on":
                 if value not in ("5xx", "any"):
                     raise ValueError("webhook_retry_on must be '5xx' or 'any'")

@@ -11,7 +11,7 @@ from typing import Any
 from .pdf import make_pdf
 from .scoring import Document, Span, tokenize
 from .state import EmulatorState, Scan
-from .validation import DUPLICATE_ID_BODY, error_body, get_path, parse_bool, parse_headers, valid_scan_id
+from .validation import conflict_body, error_body, get_path, parse_bool, parse_headers, valid_scan_id
 from .webhooks import Delivery, Dispatcher
 
 DEFAULT_MAX_RETRIES = 3  # UNCONFIRMED default; treated as the number of attempts per task
@@ -118,7 +118,7 @@ class ExportEngine:
         assert isinstance(webhook, str) and completion_headers is not None
         with self.state.lock:
             if export_id in scan.export_ids:
-                return 409, DUPLICATE_ID_BODY
+                return 409, conflict_body(self.state.config.conflict_body_format)
             scan.export_ids.add(export_id)
             generation = self.state.generation
 

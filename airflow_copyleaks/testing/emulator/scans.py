@@ -16,10 +16,10 @@ from .extraction import ExtractionError, extract_document, extract_image_text, e
 from .scoring import Document, Match, Span, excluded_by_id, score, tokenize
 from .state import EmulatorState, Scan
 from .validation import (
-    DUPLICATE_ID_BODY,
     ERROR_HANDLING,
     SUBMIT_ACTIONS,
     EnumError,
+    conflict_body,
     error_body,
     get_path,
     iso_now,
@@ -127,11 +127,17 @@ class ScanEngine:
             return 400, errors
         with self.state.lock:
             if (account, scan_id) in self.state.scans:
-                return 409, DUPLICATE_ID_BODY
+                return 409, conflict_body(self.state.config.conflict_body_format)
+            sandbox = parse_bool(props.get("sandbox"))
+            cfg = self.state.config
+            if sandbox and not self.state.check_window(
+                "sandbox", account, cfg.sandbox_scans_per_hour, cfg.sandbox_window_seconds
+            ):
+                return 429, {"error": "Rate limit exceeded"}
             scan = Scan(
                 scan_id=scan_id, account=account, kind=kind, action=action, properties=props, created=time.time(),
                 filename=filename, url=url, raw=raw, lang_code=body.get("langcode"),
-                sandbox=parse_bool(props.get("sandbox")), generation=self.state.generation,
+                sandbox=sandbox, generation=self.state.generation,
             )
             self.state.scans[(account, scan_id)] = scan
         self._schedule(scan)

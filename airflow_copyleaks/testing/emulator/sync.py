@@ -17,7 +17,7 @@ from typing import Any
 from . import ai_detection, images, moderation, writing_feedback
 from .scoring import count_words
 from .state import EmulatorState, RegisteredImage
-from .validation import DUPLICATE_ID_BODY, error_body, iso_now, parse_bool, valid_scan_id
+from .validation import conflict_body, error_body, iso_now, parse_bool, valid_scan_id
 
 AI_LANGUAGES = {"en", "es", "fr", "pt", "de", "it", "ru", "pl", "ro", "nl", "sv", "cs", "no", "ko", "ja", "zh-cn",
                 "zh-tw", "ar", "bn", "bg", "hr", "el", "he", "hi", "hu", "sr", "th", "tr", "uk", "vi"}
@@ -37,7 +37,7 @@ class SyncChecks:
             return bad_request("scanId", "The scanId must be 3-36 characters of [a-z0-9] and the allowed symbols.")
         with self.state.lock:
             if scan_id in self.state.sync_ids.get((account, api), set()):
-                return 409, DUPLICATE_ID_BODY
+                return 409, conflict_body(self.state.config.conflict_body_format)
         return None
 
     def _charge(self, account: str, api: str, scan_id: str, credits: int, sandbox: bool) -> tuple[int, Any] | None:
@@ -45,7 +45,7 @@ class SyncChecks:
         with self.state.lock:
             used = self.state.sync_ids.setdefault((account, api), set())
             if scan_id in used:
-                return 409, DUPLICATE_ID_BODY
+                return 409, conflict_body(self.state.config.conflict_body_format)
             if not sandbox and not self.state.charge(account, credits, scan_id, api):
                 return 402, error_body(13, required=credits)
             used.add(scan_id)

@@ -48,8 +48,8 @@ def error_body(code: int, details: list[dict[str, str]] | None = None, **fmt: An
     return {"error": err}
 
 
-# A duplicate scan/export id: 409 is implied by the docs, the body is UNCONFIRMED. Best guess: the
-# unified envelope with code 1 (no dedicated code is documented) and a descriptive id/message.
+# A duplicate scan/export id in the error envelope the other errors use (the emulator's older
+# answer, kept as conflict_body_format "envelope").
 DUPLICATE_ID_BODY: dict[str, Any] = {
     "error": {
         "type": "invalid_request_error",
@@ -58,6 +58,15 @@ DUPLICATE_ID_BODY: dict[str, Any] = {
         "message": "A scan with this id already exists. Use a new scan id.",
     }
 }
+
+
+def conflict_body(body_format: str) -> dict[str, Any]:
+    """The 409 for a duplicate id: the problem-details "Conflict" the submit and export docs show."""
+    if body_format == "envelope":
+        return DUPLICATE_ID_BODY
+    trace = f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"
+    return {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.10", "title": "Conflict", "status": 409,
+            "traceId": trace}
 
 
 def problem_401() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 A small scheduler thread holds delayed jobs (simulated processing time, retry back-off does not
 block it) and a thread pool runs them, so many scans progress in parallel. Each logical delivery
-stops at the first 2xx and is otherwise retried after each of ``webhook_retry_delays``.
+stops at the first 2xx and is otherwise retried after each of the configured retry delays.
 Webhook faults (``POST /_emulator/webhook-faults``) are applied here:
 
 * drop: the next deliveries are never sent (logged with ``"dropped": true``);
@@ -43,7 +43,7 @@ class Delivery:
     content_type: str | None = "application/json"
     scan_id: str | None = None
     account: str | None = None
-    max_attempts: int | None = None  # None: 1 + len(webhook_retry_delays)
+    max_attempts: int | None = None  # None: 1 + one per retry delay
 
     @classmethod
     def json(cls, kind: str, url: str, payload: Any, **kw: Any) -> Delivery:
@@ -106,6 +106,15 @@ class Dispatcher:
         """Wait unless the emulator stops; False when it stopped."""
         return not self._stop.wait(seconds)
 
+    def _sleep_within(self, generation: int, seconds: float) -> bool:
+        """Wait out a retry delay, waking early (False) when the emulator stops or is reset: the
+        later waits of Copyleaks' schedule last hours, and a reset must not leave threads behind."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not self.sleep(min(remaining, 0.25)) or generation != self.state.generation:
+                return False
+        return True
+
     def stop(self) -> None:
         self._stop.set()
         with self._cond:
@@ -135,7 +144,7 @@ class Dispatcher:
         return outcome
 
     def _deliver_with_retries(self, d: Delivery, generation: int) -> Outcome:
-        delays = list(self.state.config.webhook_retry_delays)
+        delays = list(self.state.config.retry_delays())
         max_attempts = d.max_attempts if d.max_attempts is not None else 1 + len(delays)
         status: int | None = None
         for attempt in range(1, max_attempts + 1):
@@ -148,7 +157,7 @@ class Dispatcher:
                 break  # Copyleaks retries no answer and 5xx only: a 4xx loses the webhook for good
             if attempt < max_attempts:
                 delay = delays[min(attempt - 1, len(delays) - 1)] if delays else 0.0
-                if not self.sleep(delay):
+                if not self._sleep_within(generation, delay):
                     break
         return Outcome(False, status, max_attempts)
 
