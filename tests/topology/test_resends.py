@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from airflow_copyleaks.hooks.copyleaks import CopyleaksHook
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
 from airflow_copyleaks.triggers.scan import CopyleaksScanTrigger
 from tests.fixtures import context_for
@@ -84,3 +85,39 @@ async def test_healthy_webhooks_of_scans_longer_than_the_expected_duration_get_n
     events = await wait_all(triggers, timeout=30)
     assert {e["status"] for e in events} == {"success"}
     assert resends(copyleaks_emulator) == []
+
+
+async def test_slow_resend_calls_never_hold_back_the_store_reads_of_other_waits(
+    scan_conn: str, store_file: str, copyleaks_emulator: Any
+) -> None:
+    import json
+
+    from airflow_copyleaks.store import get_store
+
+    store = get_store(store_file)
+    CopyleaksHook(scan_conn).get_credits()  # the token is cached: resends need no login
+    silent = [f"af-silent-{n:02d}" for n in range(12)]  # more than the default thread pool holds
+    for sid in [*silent, "af-unrelated"]:
+        store.register_scan(sid, kind="text", action="scan", sandbox=True, meta={})
+    # Copyleaks is slow on every resend (then answers 404: it never saw these scans).
+    copyleaks_emulator.add_fault("/v3/scans/", count=len(silent), kind="delay", delay_seconds=5)
+    kwargs = {"store_url": store_file, "poll_interval": 0.05}
+    waits = {sid: CopyleaksScanTrigger([sid], resend_after_seconds=0.05, **kwargs).run() for sid in silent}
+    waits["af-unrelated"] = CopyleaksScanTrigger(["af-unrelated"], resend_after_seconds=3600, **kwargs).run()
+    tasks = {sid: asyncio.ensure_future(gen.__anext__()) for sid, gen in waits.items()}
+    try:
+        await asyncio.sleep(1.0)  # the resends are sent and hang in Copyleaks
+        payload = {"status": 0, "scannedDocument": {"credits": 1, "totalWords": 10}}
+        await asyncio.to_thread(
+            store.record_event, "af-unrelated", "completed", payload, raw_body=json.dumps(payload).encode()
+        )
+        event = await asyncio.wait_for(tasks["af-unrelated"], 30)
+        assert event.payload["status"] == "success"
+        # Woken while every slow resend was still waiting for its answer.
+        assert not any(tasks[sid].done() for sid in silent), [sid for sid in silent if tasks[sid].done()]
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for gen in waits.values():
+            await gen.aclose()
