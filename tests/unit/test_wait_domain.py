@@ -20,6 +20,7 @@ from airflow_copyleaks.waits.domain import (
     normalise_statuses,
     scan_outcome,
 )
+from airflow_copyleaks.waits.domain import summary as summary_of
 
 
 def test_every_status_has_a_rank_and_ranks_follow_a_scans_life() -> None:
@@ -141,3 +142,35 @@ def test_export_events() -> None:
     for bad in (None, {"status": "error"}):
         with pytest.raises(InvalidWaitEvent):
             check_export_event(bad)
+
+
+def _stored(status: str, **fields: object) -> object:
+    from datetime import datetime, timezone
+
+    from airflow_copyleaks.store.records import ScanStatus
+
+    at = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    values: dict = dict(
+        scan_id="af-1", status=status, kind="text", action="scan", sandbox=True, credits=None, score=None,
+        total_words=None, error_code=None, error_message=None, event_count=1, meta={"k": "v"},
+        created_at=at, updated_at=at, resend_requested_at=None,
+    )  # fmt: skip
+    values.update(fields)
+    return ScanStatus(**values)
+
+
+def test_a_stored_scan_reads_as_plain_data_for_the_waits() -> None:
+    from datetime import datetime, timezone
+
+    from airflow_copyleaks.waits.records import normalise_scan
+
+    later = datetime(2026, 1, 1, 13, 0, tzinfo=timezone.utc)
+    done = normalise_scan(_stored("completed", credits=2, score=41.5, resend_requested_at=later))  # type: ignore[arg-type]
+    assert json.loads(json.dumps(done)) == done
+    assert done["summary"] == {"credits": 2, "score": 41.5} and done["last_activity"] == later.timestamp()
+    assert summary_of(done) == {"status": "completed", "credits": 2, "score": 41.5}
+    failed = normalise_scan(_stored("error", error_code="13", error_message=None))  # type: ignore[arg-type]
+    assert failed["summary"]["error"] == {"code": 13, "message": "no message"}
+    named = normalise_scan(_stored("error", error_code="download-failed", error_message="x"))  # type: ignore[arg-type]
+    assert named["summary"]["error"] == {"code": "download-failed", "message": "x"}
+    assert normalise_scan(_stored("started"))["started"] is True  # type: ignore[arg-type]
