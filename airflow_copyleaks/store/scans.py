@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from airflow_copyleaks.store import event_order
 from airflow_copyleaks.store import schema as t
 from airflow_copyleaks.store.engine import StoreEngine, chunks, utcnow
 from airflow_copyleaks.store.records import ScanStatus, StoredEvent, document
 from airflow_copyleaks.store.status import EVENTS, STATUS_EVENTS, advances, status_fields
-
-# PostgreSQL advisory lock key for event inserts (see record_event).
-EVENT_LOCK = 7216540032
 
 
 class ScanRecords(StoreEngine):
@@ -45,22 +44,26 @@ class ScanRecords(StoreEngine):
         """Store one webhook delivery and fold it into the scan's status. False for a duplicate."""
         if event not in EVENTS:
             raise ValueError(f"unknown scan event {event!r}; expected one of {sorted(EVENTS)}")
-        now = utcnow()
-        digest = hashlib.sha256(raw_body).hexdigest()
-        insert_event = (
-            self._insert(t.event)
-            .values(scan_id=scan_id, event=event, digest=digest, payload=payload, received_at=now)
-            .on_conflict_do_nothing(index_elements=["scan_id", "event", "digest"])
-        )
         with self._write() as conn:
-            if not self.is_sqlite:
-                # Event ids must become visible in id order, or a reader of events_after() could move
-                # its cursor past an id whose transaction commits later. SQLite writers are serial
-                # already; on PostgreSQL this lock (released at commit) serialises event inserts.
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_LOCK)))
-            if not conn.execute(insert_event).rowcount:
-                return False
-            self._fold(conn, scan_id, event, payload)
+            return self._record_event_in(conn, scan_id, event, payload, raw_body=raw_body)
+
+    def _record_event_in(
+        self, conn: sa.Connection, scan_id: str, event: str, payload: dict[str, Any], *, raw_body: bytes
+    ) -> bool:
+        values = {
+            "scan_id": scan_id,
+            "event": event,
+            "digest": hashlib.sha256(raw_body).hexdigest(),
+            "payload": payload,
+            "received_at": utcnow(),
+        }
+        if not self.is_sqlite:
+            # Ids must become visible in order for the watchers' cursor (event_order.py).
+            values["id"] = event_order.draw_event_id(conn)
+        insert = self._insert(t.event).values(**values)
+        if not conn.execute(insert.on_conflict_do_nothing(index_elements=["scan_id", "event", "digest"])).rowcount:
+            return False
+        self._fold(conn, scan_id, event, payload)
         return True
 
     def _fold(self, conn: sa.Connection, scan_id: str, event: str, payload: dict[str, Any]) -> None:
@@ -114,11 +117,21 @@ class ScanRecords(StoreEngine):
         return found
 
     def latest_event_id(self) -> int:
-        with self._read() as conn:
-            return int(conn.execute(sa.select(sa.func.max(t.event.c.id))).scalar() or 0)
+        """Where a new cursor starts: the last event id no earlier, uncommitted one can precede."""
+        for _ in range(1000):
+            with self._read() as conn:
+                latest = int(conn.execute(sa.select(sa.func.max(t.event.c.id))).scalar() or 0)
+                horizon = latest if self.is_sqlite else event_order.visible_horizon(conn)
+            if horizon is not None:
+                return min(latest, horizon)
+            time.sleep(0.001)  # a writer is between drawing its id and publishing it: a moment
+        return 0  # never seen settled: start from the beginning rather than skip an event
 
     def events_after(self, event_id: int, limit: int = 10_000) -> list[StoredEvent]:
-        """Events with an id above ``event_id``, oldest first: a cursor over every scan at once."""
+        """Events with an id above ``event_id``, oldest first: a cursor over every scan at once.
+
+        On PostgreSQL only up to the first id still in flight: a later call returns the rest.
+        """
         query = (
             sa.select(t.event.c.id, t.event.c.scan_id, t.event.c.event, t.event.c.received_at)
             .where(t.event.c.id > event_id)
@@ -126,6 +139,11 @@ class ScanRecords(StoreEngine):
             .limit(limit)
         )
         with self._read() as conn:
+            if not self.is_sqlite:
+                horizon = event_order.visible_horizon(conn)
+                if horizon is None:
+                    return []  # the next call reads on
+                query = query.where(t.event.c.id <= horizon)
             return [StoredEvent(r.id, r.scan_id, r.event, r.received_at) for r in conn.execute(query)]
 
     def get_event_payload(self, scan_id: str, event: str) -> dict[str, Any] | None:
