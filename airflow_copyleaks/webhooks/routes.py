@@ -60,9 +60,8 @@ class Stored(BaseModel):
 
 class Health(BaseModel):
     status: str
-    # Both None until the first delivery opened the store.
-    schema_version: int | None
-    store_id: str | None  # the store's random identity: every component must report the same one
+    schema_version: int
+    store_id: str  # the store's random identity: every component must report the same one
 
 
 class Problem(BaseModel):
@@ -260,12 +259,13 @@ async def delete_completed(
 
 @health_router.get("/health", response_model=Health, responses=errors(503))
 async def health(config: Receiver) -> Health:
-    """Whether the receiver is up and its store was answering; asks the database nothing, so
-    anonymous callers cannot load it."""
-    if not config.gate.healthy:
-        raise HTTPException(503, "the store does not answer")
+    """Whether the receiver is up and its store answered: the store is opened once (in the
+    receiver's threads) if no delivery has opened it yet, and then asked nothing, so anonymous
+    callers cannot load the database."""
+    if config.gate.store is None:
+        await config.gate.run(lambda store: None)  # StoreUnavailable: 503, and remembered
     store = config.gate.store
-    if store is None:
-        return Health(status="ok", schema_version=None, store_id=None)
-    # Both were read when the store was opened: no query here.
+    if store is None or not config.gate.healthy:
+        raise HTTPException(503, "the store does not answer")
+    # Both were read when the store was opened.
     return Health(status="ok", schema_version=store.opened_schema_version, store_id=store.store_id())

@@ -277,8 +277,8 @@ def test_health_and_openapi(client: TestClient) -> None:
 
 
 def test_health_reports_a_store_that_does_not_answer(tmp_path: Path) -> None:
-    """Health asks the database nothing (anonymous callers must not load it): it reports the store
-    as the last delivery found it, 503 while a failed open is remembered."""
+    """Health opens the store once at most and then asks the database nothing (anonymous callers
+    must not load it): a failed open is a 503, remembered, as for deliveries."""
     import socket
 
     with socket.socket() as probe:
@@ -287,7 +287,7 @@ def test_health_reports_a_store_that_does_not_answer(tmp_path: Path) -> None:
     gate = StoreGate(opener=lambda: ScanStore(f"postgresql+psycopg2://nobody:x@127.0.0.1:{port}/none"))
     app = create_app(secret=SECRET, artifacts_url=tmp_path.as_uri(), gate=gate)
     with TestClient(app) as client:
-        assert client.get("/health").json() == {"status": "ok", "schema_version": None, "store_id": None}
+        assert client.get("/health").status_code == 503
         delivery = client.post("/status/completed/s1", json={"status": 0}, headers=scan_headers("s1"))
         assert delivery.status_code == 503
         response = client.get("/health")
