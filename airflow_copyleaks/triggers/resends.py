@@ -8,7 +8,9 @@ that store reads also use, and every trigger would hold its own HTTP session. He
 
 - a scan is resent only once it has been silent longer than its expected duration
   (``resend_after_seconds``), counted from its last activity in the store, so a triggerer restart
-  never resends at once;
+  never resends at once; once enough scans of this loop finished, the expected duration is also
+  twice their 90th percentile, so a scan far slower than its siblings (its webhook most likely
+  lost) is resent without waiting out a generous setting;
 - after each resend, the next one for that scan waits twice as long as the last (capped);
 - the account gets a budget of resend requests per minute; past it, due scans wait their turn;
 - requests go through one hook (one aiohttp session per loop); the store writes that remember
@@ -22,6 +24,7 @@ import contextlib
 import logging
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 
 MAX_INTERVAL_SECONDS = 6 * 3600.0  # backoff cap: a wait's deadline comes before more resends matter
 CONCURRENT_REQUESTS = 4
+LEARN_AFTER = 5  # finished scans needed before their durations count
+MIN_LEARNED_SECONDS = 1.0
 
 
 @dataclass
@@ -42,6 +47,7 @@ class _Silent:
 
     due: float
     after: float
+    seen: float  # its last activity when first watched: its registration, for a new scan
     attempts: int = 0
     waiters: set[Callable[[], None]] = field(default_factory=set)
 
@@ -84,6 +90,7 @@ class ResendService:
         self.budget = Budget(budget_per_minute)
         self.scans: dict[str, _Silent] = {}
         self.unknown: set[str] = set()
+        self.durations: deque[float] = deque(maxlen=500)
         self.requests = 0
         self._hook: Any = None
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="copyleaks-resend")
@@ -95,7 +102,7 @@ class ResendService:
         due = last_activity + after
         entry = self.scans.get(scan_id)
         if entry is None:
-            entry = self.scans[scan_id] = _Silent(due=due, after=after)
+            entry = self.scans[scan_id] = _Silent(due=due, after=after, seen=last_activity)
             self._changed.set()
         elif due > entry.due:  # news of the scan: silence counts again from it
             entry.due = due
@@ -103,9 +110,15 @@ class ResendService:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="copyleaks-resends")
 
-    def forget(self, scan_ids: Iterable[str], wake: Callable[[], None]) -> None:
+    def forget(self, scan_ids: Iterable[str], wake: Callable[[], None], *, finished: Iterable[str] = ()) -> None:
+        """Stop resending ``scan_ids`` for ``wake``; those in ``finished`` reached their end unaided,
+        and how long they took teaches the service what a normal scan takes."""
+        now, ended = time.time(), set(finished)
         for scan_id in scan_ids:
             entry = self.scans.get(scan_id)
+            if entry is not None and scan_id in ended and entry.attempts == 0:
+                self.durations.append(now - entry.seen)
+                self._changed.set()  # the expected duration may have shortened: look again
             if entry is not None:
                 entry.waiters.discard(wake)
                 if not entry.waiters:
@@ -117,17 +130,31 @@ class ResendService:
     async def _run(self) -> None:
         while self.scans:
             now = time.time()
-            due = sorted((e.due, sid) for sid, e in self.scans.items() if e.due <= now)
+            learned = self.learned_duration()
+            due = sorted((self._due(e, learned), sid) for sid, e in self.scans.items() if self._due(e, learned) <= now)
             granted = self.budget.take(len(due))
             if granted:
                 gate = asyncio.Semaphore(CONCURRENT_REQUESTS)
                 await asyncio.gather(*(self._resend(sid, gate) for _due, sid in due[:granted]))
             self._changed.clear()
-            nearest = min((e.due for e in self.scans.values()), default=now + 60.0)
+            nearest = min((self._due(e, learned) for e in self.scans.values()), default=now + 60.0)
             # Over budget: look again once a request's worth has refilled.
             wait = 60.0 / self.budget.per_minute if len(due) > granted else max(0.0, nearest - time.time())
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout=min(max(wait, 0.01), 60.0))
+
+    def learned_duration(self) -> float | None:
+        """Twice the 90th percentile of the durations seen here, once there are enough of them."""
+        if len(self.durations) < LEARN_AFTER:
+            return None
+        ordered = sorted(self.durations)
+        return max(MIN_LEARNED_SECONDS, 2 * ordered[int(0.9 * (len(ordered) - 1))])
+
+    @staticmethod
+    def _due(entry: _Silent, learned: float | None) -> float:
+        if learned is None or entry.attempts:
+            return entry.due
+        return min(entry.due, entry.seen + learned)
 
     async def _resend(self, scan_id: str, gate: asyncio.Semaphore) -> None:
         entry = self.scans.get(scan_id)

@@ -144,7 +144,7 @@ class CopyleaksScanTrigger(BaseTrigger):
             while True:
                 pending = [sid for sid in self.scan_ids if scan_outcome(scans[sid], accepted) == "pending"]
                 if not pending:
-                    yield TriggerEvent(build_event(self.scan_ids, self.wanted, scans))
+                    yield self._succeeded(scans, resends, wake)
                     return
                 now = time.time()
                 if self.deadline is not None and now >= self.deadline:
@@ -169,6 +169,11 @@ class CopyleaksScanTrigger(BaseTrigger):
             subscription.close()
             if resends is not None:
                 resends.forget(self.scan_ids, wake)
+
+    def _succeeded(self, scans: dict[str, Any], resends: ResendService | None, wake: Any) -> TriggerEvent:
+        if resends is not None:  # before the event: the triggerer may close us any time after it
+            resends.forget(self.scan_ids, wake, finished=self.scan_ids)
+        return TriggerEvent(build_event(self.scan_ids, self.wanted, scans))
 
     def _failed(self, message: str, scans: dict[str, Any]) -> TriggerEvent:
         self.log.error(message)

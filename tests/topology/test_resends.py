@@ -121,3 +121,19 @@ async def test_slow_resend_calls_never_hold_back_the_store_reads_of_other_waits(
         await asyncio.gather(*tasks.values(), return_exceptions=True)
         for gen in waits.values():
             await gen.aclose()
+
+
+async def test_a_scan_far_slower_than_its_siblings_is_resent_before_the_expected_duration(
+    scan_conn: str, store_file: str, copyleaks_emulator: Any
+) -> None:
+    # One status webhook is lost; the expected duration (120 s) is far longer than these scans
+    # take. Once its siblings finished, twice their usual duration is the sign of a lost webhook.
+    copyleaks_emulator.add_webhook_fault("drop", count=1)
+    scan_ids = submit(store_file, 8)
+    triggers = [
+        CopyleaksScanTrigger([sid], store_url=store_file, poll_interval=0.05, resend_after_seconds=120)
+        for sid in scan_ids
+    ]
+    events = await wait_all(triggers, timeout=30)
+    assert {e["status"] for e in events} == {"success"}
+    assert len(resends(copyleaks_emulator)) == 1
