@@ -49,6 +49,43 @@ def _parse_task(value: Any, path: str, errors: dict[str, list[str]]) -> Task | N
     return Task("", endpoint, verb.strip().upper(), headers)
 
 
+def _parse_tasks(scan: Scan, scan_id: str, body: dict[str, Any], errors: dict[str, list[str]]) -> list[Task]:
+    """The export's tasks: one per requested result, plus each artifact the scan enabled."""
+    tasks: list[Task] = []
+    results = body.get("results") or []
+    if not isinstance(results, list):
+        errors["results"] = ["The field results must be an array."]
+        results = []
+    for i, item in enumerate(results):
+        task = _parse_task(item, f"results[{i}]", errors)
+        rid = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(rid, str) or not rid:
+            errors[f"results[{i}].id"] = ["The id field is required."]
+        elif rid not in scan.result_details and scan.status == "completed":
+            errors[f"results[{i}].id"] = [f"Result id '{rid}' is not a result of scan '{scan_id}'."]
+        elif task is not None:
+            task.kind, task.result_id = "result", rid
+            tasks.append(task)
+    enabled = {
+        "pdfReport": parse_bool(get_path(scan.properties, "pdf", "create")),
+        "crawledVersion": True,
+        "aiDetection": scan.ai_detection is not None,
+        "writingFeedback": scan.writing_feedback is not None,
+    }
+    for name, allowed in enabled.items():
+        value = body.get(name.lower())
+        if value is None:
+            continue
+        if not allowed:
+            errors[name] = [f"{name} was not enabled when the scan was submitted."]
+            continue
+        task = _parse_task(value, name, errors)
+        if task is not None:
+            task.kind = name
+            tasks.append(task)
+    return tasks
+
+
 class ExportEngine:
     def __init__(self, state: EmulatorState, dispatcher: Dispatcher) -> None:
         self.state = state
@@ -81,38 +118,7 @@ class ExportEngine:
         completion_headers = parse_headers(body.get("completionwebhookheaders"))
         if completion_headers is None:
             errors["completionWebhookHeaders"] = ["Headers must be a list of [key, value] pairs."]
-        tasks: list[Task] = []
-        results = body.get("results") or []
-        if not isinstance(results, list):
-            errors["results"] = ["The field results must be an array."]
-            results = []
-        for i, item in enumerate(results):
-            task = _parse_task(item, f"results[{i}]", errors)
-            rid = item.get("id") if isinstance(item, dict) else None
-            if not isinstance(rid, str) or not rid:
-                errors[f"results[{i}].id"] = ["The id field is required."]
-            elif rid not in scan.result_details and scan.status == "completed":
-                errors[f"results[{i}].id"] = [f"Result id '{rid}' is not a result of scan '{scan_id}'."]
-            elif task is not None:
-                task.kind, task.result_id = "result", rid
-                tasks.append(task)
-        enabled = {
-            "pdfReport": parse_bool(get_path(scan.properties, "pdf", "create")),
-            "crawledVersion": True,
-            "aiDetection": scan.ai_detection is not None,
-            "writingFeedback": scan.writing_feedback is not None,
-        }
-        for name, allowed in enabled.items():
-            value = body.get(name.lower())
-            if value is None:
-                continue
-            if not allowed:
-                errors[name] = [f"{name} was not enabled when the scan was submitted."]
-                continue
-            task = _parse_task(value, name, errors)
-            if task is not None:
-                task.kind = name
-                tasks.append(task)
+        tasks = _parse_tasks(scan, scan_id, body, errors)
         if errors:
             return 400, errors
         assert isinstance(webhook, str) and completion_headers is not None

@@ -3,21 +3,18 @@ start (price-checked scans), delete and resend (REFERENCE §3-§6, §9)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 import time
 from typing import Any
-from urllib.parse import urlparse
 
 from . import ai_detection, writing_feedback
 from .extraction import ExtractionError, extract_document, extract_image_text, extraction_title, meets_minimum
 from .scoring import Document, Match, Span, excluded_by_id, score, tokenize
 from .state import EmulatorState, Scan
+from .submission import OCR_LANGUAGES, parse_submission, valid_url
 from .validation import (
     ERROR_HANDLING,
-    SUBMIT_ACTIONS,
     EnumError,
     conflict_body,
     error_body,
@@ -27,7 +24,6 @@ from .validation import (
     parse_enum,
     parse_headers,
     substitute_status,
-    valid_scan_id,
 )
 from .webhooks import Delivery, Dispatcher
 
@@ -35,25 +31,8 @@ STATUS_CODES = {"completed": 0, "error": 1, "creditsChecked": 2, "indexed": 3}
 RUNNING = ("queued",)
 WORDS_PER_CREDIT = 250  # 1 credit = 250 words [DOC-tech]
 
-OCR_LANGUAGES = [
-    "af", "sq", "ar", "hy", "az", "eu", "be", "bn", "bs", "bg", "ca", "ceb", "zh", "zh-CN", "zh-TW", "co", "hr",
-    "cs", "da", "nl", "en", "eo", "et", "fi", "fr", "fy", "gl", "ka", "de", "el", "gu", "ht", "ha", "haw", "iw",
-    "he", "hi", "hmn", "hu", "is", "ig", "id", "ga", "it", "ja", "jw", "kn", "kk", "km", "ko", "ku", "ky", "lo",
-    "la", "lv", "lt", "lb", "mk", "mg", "ms", "ml", "mt", "mi", "mr", "mn", "my", "ne", "no", "ny", "ps", "fa",
-    "pl", "pt", "pa", "ro", "ru", "sm", "gd", "sr", "st", "sn", "sd", "si", "sk", "sl", "so", "es", "su", "sw",
-    "sv", "tl", "tg", "ta", "te", "th", "tr", "uk", "ur", "uz", "vi", "cy", "xh", "yi", "yo", "zu",
-]
-
-
 def credits_for(words: int) -> int:
     return max(1, math.ceil(words / WORDS_PER_CREDIT))
-
-
-def _valid_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    parsed = urlparse(value)
-    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
 class ScanEngine:
@@ -64,67 +43,10 @@ class ScanEngine:
     # ---- submit ---------------------------------------------------------------------------
     def submit(self, account: str, kind: str, scan_id: str, body: Any) -> tuple[int, Any]:
         """Validate a submit request; 201 and a background job on success. ``body`` has lower-cased keys."""
-        if not isinstance(body, dict):
-            return 400, {"": ["A non-empty request body is required."]}
-        errors: dict[str, list[str]] = {}
-        if not valid_scan_id(scan_id):
-            errors["scanId"] = ["The scanId must be 3-36 characters of [a-z0-9] and !@$^&-+%=_(){}<>';:/.\",~`|."]
-        raw = b""
-        filename: str | None = None
-        url: str | None = None
-        if kind in ("file", "ocr"):
-            b64 = body.get("base64")
-            if not isinstance(b64, str) or not b64:
-                errors["base64"] = ["The base64 field is required."]
-            else:
-                try:
-                    raw = base64.b64decode(b64, validate=True)
-                except (binascii.Error, ValueError):
-                    errors["base64"] = ["The base64 field is not a valid Base-64 string."]
-            fn = body.get("filename")
-            if not isinstance(fn, str) or not fn:
-                errors["filename"] = ["The filename field is required."]
-            elif len(fn) > 255:
-                errors["filename"] = ["The field filename must be a string with a maximum length of 255."]
-            else:
-                filename = fn
-        else:
-            u = body.get("url")
-            if not isinstance(u, str) or not u:
-                errors["url"] = ["The url field is required."]
-            else:
-                url = u
-        props = body.get("properties")
-        if not isinstance(props, dict):
-            errors["properties"] = ["The properties field is required."]
-            props = {}
-        status_url = get_path(props, "webhooks", "status")
-        if status_url is None or status_url == "":
-            errors["properties.webhooks.status"] = ["The field is required."]
-        elif not _valid_url(status_url):
-            errors["properties.webhooks.status"] = ["The field must be an absolute http(s) URL."]
-        new_result = get_path(props, "webhooks", "newresult")
-        if new_result not in (None, "") and not _valid_url(new_result):
-            errors["properties.webhooks.newResult"] = ["The field must be an absolute http(s) URL."]
-        for key, name in (("statusheaders", "statusHeaders"), ("newresultheaders", "newResultHeaders")):
-            if parse_headers(get_path(props, "webhooks", key)) is None:
-                errors[f"properties.webhooks.{name}"] = ["Headers must be a list of [key, value] pairs."]
-        payload = props.get("developerpayload")
-        if payload is not None and (not isinstance(payload, str) or len(payload) > 512):
-            errors["properties.developerPayload"] = ["The developerPayload must be a string of at most 512 characters."]
-        try:
-            action = parse_enum(props.get("action"), SUBMIT_ACTIONS, 0)
-        except EnumError:
-            errors["properties.action"] = ["The value is not valid for action."]
-            action = 0
-        expiration = props.get("expiration")
-        if expiration is not None and (not isinstance(expiration, int) or not 1 <= expiration <= 2880):
-            errors["properties.expiration"] = ["The field expiration must be between 1 and 2880."]
-        level = props.get("sensitivitylevel")
-        if level is not None and (not isinstance(level, int) or not 1 <= level <= 5):
-            errors["properties.sensitivityLevel"] = ["The field sensitivityLevel must be between 1 and 5."]
-        if errors:
-            return 400, errors
+        parsed = parse_submission(kind, scan_id, body)
+        if isinstance(parsed, dict):
+            return 400, parsed
+        raw, filename, url, props, action = parsed.raw, parsed.filename, parsed.url, parsed.properties, parsed.action
         with self.state.lock:
             if (account, scan_id) in self.state.scans:
                 return 409, conflict_body(self.state.config.conflict_body_format)
@@ -175,7 +97,7 @@ class ScanEngine:
     def _extract(self, scan: Scan) -> str:
         if scan.kind == "url":
             assert scan.url is not None
-            if not _valid_url(scan.url):
+            if not valid_url(scan.url):
                 raise ExtractionError(15)
             # No internet here: only pages of the emulator's corpus can be "downloaded".
             doc = self.state.internet.get(scan.url)
@@ -417,7 +339,7 @@ class ScanEngine:
                 return 400, {f"scans[{i}].id": ["The id field is required."]}
             ids.append(sid)
         webhook = body.get("completionwebhook") or body.get("uri")  # Java SDK sends "uri" (REFERENCE §14)
-        if webhook is not None and not _valid_url(webhook):
+        if webhook is not None and not valid_url(webhook):
             return 400, {"completionWebhook": ["The field must be an absolute http(s) URL."]}
         headers = parse_headers(body.get("headers", body.get("completionwebhookheaders")))
         if headers is None:
