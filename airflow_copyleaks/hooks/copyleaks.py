@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -80,6 +80,7 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
         self._transport: Transport | None = None
         self._token_cache: TokenCache | None = None
         self._limiter: RequestLimiter | None = None
+        self._export_pacer: RequestLimiter | None = None
         self._masked_token: str | None = None
         self.stats = {"requests": 0, "retries": 0, "rate_limited": 0, "logins": 0}
         self._stats_lock = threading.Lock()
@@ -182,6 +183,17 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
                     self._limiter = RateLimiter.for_account(s.account, s.requests_per_second)
             return self._limiter
 
+    @property
+    def export_pacer(self) -> RequestLimiter:
+        """The account's export schedule (10 per minute), shared like the request rate."""
+        s = self.settings
+        backend = self.backend
+        with self._settings_lock:
+            if self._export_pacer is None:
+                rate = 1 / s.export_interval_seconds if s.export_interval_seconds else 0.0
+                self._export_pacer = SharedRateLimiter(backend, f"{s.account}\nexports", rate)
+            return self._export_pacer
+
     def get_token(self) -> Token:
         token = self.token_cache.get(self._login)
         if token.access_token != self._masked_token:
@@ -220,6 +232,7 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
         params: Mapping[str, str] | None = None,
         scan_id: str | None = None,
         raw: bool = False,
+        pacer: Callable[[], float] | None = None,
         **path_args: str,
     ) -> Any:
         """Call the endpoint ``name`` of :data:`~.retry.ENDPOINTS` under its retry rule."""
@@ -229,7 +242,7 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
         path = endpoint.path.format(**{key: quote_id(value) for key, value in path_args.items()})
         return self._request(
             endpoint.method, path, json_body=json_body, files=files, data=data, params=params, scan_id=scan_id,
-            authenticated=endpoint.authenticated, raw=raw, rule=endpoint.rule,
+            authenticated=endpoint.authenticated, raw=raw, rule=endpoint.rule, pacer=pacer,
         )  # fmt: skip
 
     def _request(
@@ -246,11 +259,12 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
         token: str | None = None,
         raw: bool = False,
         rule: RetryRule | None = None,
+        pacer: Callable[[], float] | None = None,
     ) -> Any:
         """Call the API host; on a 401 drop the cached token and try once more with a new one."""
         call = Call(
             method, self.settings.api_url + path, f"{method} {path.split('?')[0]}", rule or rule_for(method),
-            json_body=json_body, files=files, data=data, params=params, scan_id=scan_id, raw=raw,
+            json_body=json_body, files=files, data=data, params=params, scan_id=scan_id, raw=raw, pacer=pacer,
         )  # fmt: skip
         for attempt in range(2):
             current: Token | None = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
+    from airflow_copyleaks.hooks.backends import RequestLimiter
     from airflow_copyleaks.hooks.settings import Settings
 
 
@@ -18,6 +19,9 @@ class EndpointGroup:
         @property
         def settings(self) -> Settings: ...
 
+        @property
+        def export_pacer(self) -> RequestLimiter: ...
+
         def _call(
             self,
             name: str,
@@ -28,6 +32,7 @@ class EndpointGroup:
             params: Mapping[str, str] | None = None,
             scan_id: str | None = None,
             raw: bool = False,
+            pacer: Callable[[], float] | None = None,
             **path_args: str,
         ) -> Any: ...
 

@@ -36,6 +36,7 @@ class RetryRule(enum.Enum):
     IDEMPOTENT = "every transient failure: 429, 5xx, connection errors and timeouts"
     NOT_REACHED = "only failures that provably did not reach Copyleaks: 429, 503, connection not established"
     LOGIN = "5xx and connection errors, never 429 (a retry prolongs Copyleaks' login block)"
+    PACED = "5xx and connection errors; a 429 is left to the caller, who waits for the account's next slot"
 
     def allows(self, failure: BaseException) -> bool:
         """Whether ``failure`` (raised by one try) may be tried again under this rule."""
@@ -46,7 +47,7 @@ class RetryRule(enum.Enum):
         status = failure.status
         if self is RetryRule.NOT_REACHED:
             return status in (429, 503)
-        if self is RetryRule.LOGIN:
+        if self in (RetryRule.LOGIN, RetryRule.PACED):
             return status >= 500
         return status == 429 or status >= 500
 
@@ -74,8 +75,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "start": Endpoint("PATCH", "/v3/scans/start", _I),
     "delete": Endpoint("PATCH", "/v3.1/scans/delete", _I),
     "resend_webhook": Endpoint("POST", "/v3/scans/{scan_id}/webhooks/resend", _I),
-    # An export id is unique per scan: a repeat is refused, never a second export.
-    "export": Endpoint("POST", "/v3/downloads/{scan_id}/export/{export_id}", _I),
+    # An export id is unique per scan: a repeat is refused, never a second export. Exports are
+    # limited to 10 per minute per account: a 429 waits for the next export slot (hooks/scans.py).
+    "export": Endpoint("POST", "/v3/downloads/{scan_id}/export/{export_id}", RetryRule.PACED),
     "credits": Endpoint("GET", "/v3/scans/credits", _I),
     "usage_history": Endpoint("GET", "/v3/scans/usages/history", _I),
     "supported_file_types": Endpoint("GET", "/v3/miscellaneous/supported-file-types", _I, authenticated=False),

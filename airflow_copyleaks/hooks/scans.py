@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_copyleaks import validation as v
-from airflow_copyleaks.exceptions import CopyleaksValidationError
+from airflow_copyleaks.exceptions import CopyleaksRateLimitError, CopyleaksValidationError
 from airflow_copyleaks.hooks.endpoints import EndpointGroup, id_of
 
 # Copyleaks' enums (REFERENCE.md §3.2, §4): sent as integers like the Python and Node SDKs.
@@ -20,6 +22,8 @@ SUBMIT_ACTIONS = {
     "indexonly": 2,
 }
 ERROR_HANDLING = {"cancel": 0, "ignore": 1}
+
+log = logging.getLogger(__name__)
 
 
 class ScanEndpoints(EndpointGroup):
@@ -138,7 +142,22 @@ class ScanEndpoints(EndpointGroup):
             raise CopyleaksValidationError("completionWebhook", "is required")
         v.validate_max_retries(body.get("maxRetries", 3), field="maxRetries")
         v.validate_developer_payload(body.get("developerPayload"), field="developerPayload")
-        self._call("export", scan_id=scan_id, export_id=export_id, json_body=dict(body))
+        deadline = time.monotonic() + self.settings.export_max_wait_seconds
+        while True:
+            # Copyleaks allows 10 exports per minute per account, whatever process sends them:
+            # each export takes the account's next export slot, shared through the store.
+            try:
+                self._call(
+                    "export", scan_id=scan_id, export_id=export_id, json_body=dict(body),
+                    pacer=self.export_pacer.acquire,
+                )  # fmt: skip
+                return
+            except CopyleaksRateLimitError:
+                # Another client of the account took the slot: wait for the next one rather than
+                # spend retries that end long before the minute does.
+                if time.monotonic() > deadline:
+                    raise
+                log.info("Export %s of scan %s: Copyleaks' export limit; waiting for the next slot", export_id, scan_id)
 
 
 def _submit_action(action: Any) -> Any:

@@ -66,6 +66,9 @@ class Call:
     params: Mapping[str, str] | None = None
     scan_id: str | None = None
     raw: bool = False
+    # A second schedule this call keeps (exports: 10 per minute), taken just before each send so
+    # that the time spent fetching a token cannot bunch two sends together.
+    pacer: Callable[[], float] | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -105,8 +108,6 @@ class Transport:
                     wait)  # fmt: skip
 
     def _attempt(self, call: Call) -> Any:
-        self._acquire()
-        self._count("requests")
         session = self.session()
         request = requests.Request(
             call.method, call.url, json=call.json_body, files=call.files, data=call.data, params=call.params,
@@ -114,6 +115,16 @@ class Transport:
         )  # fmt: skip
         try:
             prepared = session.prepare_request(request)
+        except (requests.RequestException, ValueError) as err:
+            # A request that cannot be made (a bad URL or header): its message may quote a
+            # header value, so only its kind is told. Not transient: no retry.
+            raise CopyleaksError(f"{call.endpoint}: the request could not be made ({type(err).__name__})") from None
+        # The slots are taken last, so that nothing slow stands between a slot and its send.
+        self._acquire()
+        if call.pacer is not None:
+            call.pacer()
+        self._count("requests")
+        try:
             timeout = (min(10.0, self.settings.timeout_seconds), self.settings.timeout_seconds)
             # A redirect would carry the login body (the API key) to another location.
             options = {"timeout": timeout, "allow_redirects": False, "check_response": False}

@@ -31,6 +31,7 @@ class EmulatorConfig:
     login_block_seconds: float = 300.0  # "blocked for 5 minutes" [DOC-login]
     requests_per_second: float = 10.0  # per account on API routes; 0 disables
     export_per_minute: int = 10  # 0 disables
+    export_window_seconds: float = 60.0  # the window export_per_minute counts in (shorter: a faster test)
     ai_image_per_15_minutes: int = 900  # AI image detector limit [DOC-rate]; 0 disables
     initial_credits: int = 1000
     scan_duration_seconds: float = 0.3  # simulated processing before the status webhook

@@ -99,7 +99,9 @@ async def usages(request: Request, account: str = Account) -> Response:
 @router.post("/v3/downloads/{scan_id:emuid}/export/{export_id:emuid}")
 async def export(request: Request, scan_id: str, export_id: str, account: str = Account) -> Response:
     emu = emulator(request)
-    if not emu.state.check_window("export", account, emu.state.config.export_per_minute, 60.0):
+    if not emu.state.check_window(
+        "export", account, emu.state.config.export_per_minute, emu.state.config.export_window_seconds
+    ):
         return json_response(429, {"error": "Rate limit exceeded"})
     status, body = emu.exports.export(account, scan_id, export_id, await read_body(request))
     return json_response(status, body)
