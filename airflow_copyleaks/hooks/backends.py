@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
@@ -45,6 +46,8 @@ class SlotBackend(Protocol):
 
     def reserve_request_slot(self, name: str, interval_seconds: float) -> float: ...
 
+    def reserve_window_slot(self, name: str, limit: int, window_seconds: float) -> float: ...
+
 
 class RequestLimiter(Protocol):
     """Blocks until one more request may go; returns the seconds waited."""
@@ -61,6 +64,7 @@ class MemoryBackend:
         self._leases: dict[str, tuple[str, float]] = {}
         self._slots: dict[str, float] = {}
         self._blocks: dict[str, tuple[int, str, datetime]] = {}
+        self._windows: dict[str, deque[float]] = {}
 
     def get_token(self, account_id: str) -> tuple[bytes, datetime] | None:
         with self._lock:
@@ -108,6 +112,16 @@ class MemoryBackend:
         with self._lock:
             slot = max(now, self._slots.get(name, now))
             self._slots[name] = slot + interval_seconds
+            return slot
+
+    def reserve_window_slot(self, name: str, limit: int, window_seconds: float) -> float:
+        now = time.time()
+        with self._lock:
+            latest = self._windows.setdefault(name, deque(maxlen=limit))
+            slot = max(now, latest[-1]) if latest else now
+            if len(latest) == limit:
+                slot = max(slot, latest[0] + window_seconds)
+            latest.append(slot)
             return slot
 
 

@@ -24,7 +24,7 @@ from airflow_copyleaks.exceptions import CopyleaksApiError, CopyleaksAuthError
 from airflow_copyleaks.hooks.account import AccountEndpoints
 from airflow_copyleaks.hooks.backends import MemoryBackend, RequestLimiter, open_backend
 from airflow_copyleaks.hooks.endpoints import chunked, dumps_small, quote_id
-from airflow_copyleaks.hooks.rate_limit import RateLimiter, SharedRateLimiter
+from airflow_copyleaks.hooks.rate_limit import RateLimiter, SharedRateLimiter, WindowLimiter
 from airflow_copyleaks.hooks.retry import ENDPOINTS, RetryPolicy, RetryRule, rule_for
 from airflow_copyleaks.hooks.scans import ERROR_HANDLING, SUBMIT_ACTIONS, ScanEndpoints
 from airflow_copyleaks.hooks.settings import DEFAULT_API_URL, DEFAULT_IDENTITY_URL, Settings
@@ -185,13 +185,13 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
 
     @property
     def export_pacer(self) -> RequestLimiter:
-        """The account's export schedule (10 per minute), shared like the request rate."""
+        """The account's export limit (10 in any minute), shared like the request rate."""
         s = self.settings
         backend = self.backend
         with self._settings_lock:
             if self._export_pacer is None:
-                rate = 1 / s.export_interval_seconds if s.export_interval_seconds else 0.0
-                self._export_pacer = SharedRateLimiter(backend, f"{s.account}\nexports", rate)
+                limit, window = int(s.exports_per_minute), s.export_window_seconds
+                self._export_pacer = WindowLimiter(backend, f"{s.account}\nexports", limit, window)
             return self._export_pacer
 
     def get_token(self) -> Token:

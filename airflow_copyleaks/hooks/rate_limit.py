@@ -91,3 +91,37 @@ class SharedRateLimiter:
         if delay:
             time.sleep(delay)
         return delay
+
+
+class WindowLimiter:
+    """At most ``limit`` acquisitions in any ``window_seconds``, for every process of the account.
+
+    Copyleaks counts exports in a sliding minute: the first ``limit`` go at once and each later
+    one waits until the oldest of the last ``limit`` leaves the window. The window is kept a
+    little longer than the server's, so that network jitter never puts one too many into it.
+    """
+
+    def __init__(self, store: SlotBackend, account: str, limit: int, window_seconds: float) -> None:
+        self.store = store
+        self.limit = limit
+        self.window_seconds = window_seconds * 1.05
+        self.schedule = "window:" + hashlib.sha256(account.encode()).hexdigest()[:40]
+        self._warned = False
+
+    def acquire(self) -> float:
+        """Block until this call's slot; returns the seconds waited."""
+        if self.limit <= 0:
+            return 0.0
+        try:
+            slot = self.store.reserve_window_slot(self.schedule, self.limit, self.window_seconds)
+        except Exception as err:  # the store is down: keep the limit in this process rather than fail
+            if not self._warned:
+                log.warning("Shared export limit unavailable (%s); limiting this process only", type(err).__name__)
+                self._warned = True
+            from airflow_copyleaks.hooks.backends import MEMORY
+
+            slot = MEMORY.reserve_window_slot(self.schedule, self.limit, self.window_seconds)
+        delay = max(0.0, slot - time.time())
+        if delay:
+            time.sleep(delay)
+        return delay

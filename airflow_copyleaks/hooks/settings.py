@@ -28,17 +28,9 @@ class Settings:
     timeout_seconds: float
     retry_policy: RetryPolicy
     transport: dict[str, Any] = field(default_factory=dict)
-    exports_per_minute: float = 10.0  # Copyleaks' limit per account
+    exports_per_minute: int = 10  # Copyleaks' limit per account
     export_window_seconds: float = 60.0  # the window that limit counts in (an emulator may run faster)
     export_max_wait_seconds: float = 900.0  # how long one export waits for a slot before it fails
-
-    @property
-    def export_interval_seconds(self) -> float:
-        """Spacing between two exports of the account; a little over the bound, so that network
-        jitter never puts eleven into one window."""
-        if self.exports_per_minute <= 0:
-            return 0.0
-        return self.export_window_seconds / self.exports_per_minute * 1.05
 
     @classmethod
     def from_connection(cls, conn: Any, override: RetryPolicy | None) -> Settings:
@@ -65,7 +57,7 @@ class Settings:
             timeout_seconds=float(extra.get("timeout_seconds", 120)),
             retry_policy=policy,
             transport={k: extra[k] for k in TRANSPORT_EXTRAS if k in extra},
-            exports_per_minute=float(extra.get("exports_per_minute", 10)),
+            exports_per_minute=int(extra.get("exports_per_minute", 10)),
             export_window_seconds=float(extra.get("export_window_seconds", 60)),
             export_max_wait_seconds=float(extra.get("export_max_wait_seconds", 900)),
         )

@@ -79,6 +79,7 @@ class TokenCache:
     # Tokens already decrypted in this process, keyed by account id: saves a store read and a
     # decryption per request. The store stays the source of truth across processes.
     _memory: dict[str, tuple[Token, bytes]] = {}
+    _refused: dict[str, str] = {}  # the last token Copyleaks refused, per account
     _memory_lock = threading.Lock()
     # Threads of one process queue here before the store lease, so a batch on a thread pool
     # with a cold cache logs in once; the lease does the same across processes.
@@ -172,6 +173,9 @@ class TokenCache:
         Raises :class:`CopyleaksAuthError` rather than forcing a second refresh within a minute.
         """
         with self._memory_lock:
+            # Never handed out again by this process, even if a thread reads it back from the
+            # store before the deletion below lands.
+            self._refused[self.account_id] = token.access_token
             entry = self._memory.get(self.account_id)
             if entry and entry[0].access_token == token.access_token:
                 del self._memory[self.account_id]
@@ -197,6 +201,8 @@ class TokenCache:
         if token is None or not token.fresh():
             return None
         with self._memory_lock:
+            if self._refused.get(self.account_id) == token.access_token:
+                return None
             self._memory[self.account_id] = (token, row[0])
         return token
 
@@ -220,3 +226,4 @@ class TokenCache:
     def clear_memory(cls) -> None:
         with cls._memory_lock:
             cls._memory.clear()
+            cls._refused.clear()

@@ -107,3 +107,35 @@ class Coordination(StoreEngine):
         with self._write() as conn:
             next_at = conn.execute(stmt.returning(table.c.next_at)).scalar_one()
         return float(next_at) - interval_seconds
+
+    def reserve_window_slot(self, name: str, limit: int, window_seconds: float) -> float:
+        """Reserve the next send time on schedule ``name`` such that no ``window_seconds`` holds
+        more than ``limit`` sends (a sliding window, as Copyleaks counts exports); returns it.
+
+        The ``limit`` latest slots are rows ``name#0`` ... of the schedule table. Every caller first
+        bumps the row ``name`` itself, which takes its lock (PostgreSQL) or the write lock
+        (SQLite), so reservations run one at a time whichever process asks.
+        """
+        now = time.time()
+        table = t.rate_schedule
+        bump = self._insert(table).values(name=name, next_at=1.0)
+        bump = bump.on_conflict_do_update(index_elements=["name"], set_={"next_at": table.c.next_at + 1})
+        keys = [f"{name}#{i}" for i in range(limit)]
+        with self._write() as conn:
+            conn.execute(bump)
+            taken = dict(conn.execute(sa.select(table.c.name, table.c.next_at).where(table.c.name.in_(keys))).all())
+            slot, key = window_slot(now, [(k, taken.get(k)) for k in keys], window_seconds)
+            stmt = self._insert(table).values(name=key, next_at=slot)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"next_at": slot}))
+        return slot
+
+
+def window_slot(now: float, slots: list[tuple[str, float | None]], window_seconds: float) -> tuple[float, str]:
+    """The next slot after the latest ``slots`` (key, time or None when free), and the key it replaces."""
+    times = [when for _, when in slots if when is not None]
+    latest = max(times, default=now)
+    free = [key for key, when in slots if when is None]
+    if free:
+        return max(now, latest), free[0]
+    key, oldest = min(((k, w) for k, w in slots if w is not None), key=lambda item: item[1])
+    return max(now, latest, oldest + window_seconds), key

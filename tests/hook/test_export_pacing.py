@@ -3,7 +3,8 @@ store, and a 429 on export waits for the next slot instead of spending the hook'
 
 The emulator counts exports in a 4-second window here instead of a minute (its
 ``export_window_seconds``), and the connection's ``export_window_seconds`` matches it, so the test
-runs the real pacing in seconds. Spacing is checked on the emulator's own arrival times.
+runs the real pacing in seconds: the first ten go at once, each later one when the oldest of the
+last ten leaves the window. The bound is checked on the emulator's own arrival times.
 """
 
 from __future__ import annotations
@@ -97,3 +98,12 @@ def test_a_429_on_export_waits_for_the_next_slot_instead_of_spending_retries(
     statuses = [c["status"] for c in export_calls(copyleaks_emulator)]
     assert statuses[:3] == [429, 429, 429] and len(statuses) == 4 and statuses[3] < 300
     assert hook.stats["retries"] == 0
+
+
+def test_window_slots_are_shared_by_every_store_user(store_url: str) -> None:
+    """The first ten go at once; the eleventh waits until the first leaves the window."""
+    first, second = ScanStore(store_url), ScanStore(store_url)  # two processes' stores
+    slots = [(first if n % 2 else second).reserve_window_slot("window:acct", 10, 100.0) for n in range(12)]
+    assert max(slots[:10]) - min(slots[:10]) < 50  # no wait for the first ten
+    assert slots[10] >= slots[0] + 100.0 and slots[11] >= slots[1] + 100.0
+    assert slots == sorted(slots)
