@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from tests.dags.conftest import ExampleDags, output
 
 SWEEP = "copyleaks_plagiarism_sweep"
@@ -65,6 +67,7 @@ def test_a_quiet_day_of_the_sweep_is_skipped_with_a_message(example_dags: Exampl
     assert "no article was published" in result.stdout + result.stderr
 
 
+@pytest.mark.timeout(1200)  # three DAG runs; slow on a loaded machine
 def test_a_rescan_after_the_archive_was_indexed_gives_the_first_scans_scores(example_dags: ExampleDags) -> None:
     articles = ["a03", "a05", "a15"]  # clean, copies the web, copies our a02
     first = example_dags.run(

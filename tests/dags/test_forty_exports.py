@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.dags.conftest import DAGS, ExampleDags, output
 
 FLAGGED = 40
@@ -37,6 +39,7 @@ def _archive_of_copies(folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.timeout(1800)  # 40 exports at Copyleaks' 10 a minute: four minutes at the very least
 def test_forty_flagged_articles_are_all_exported_with_no_failed_task(
     example_dags: ExampleDags, copyleaks_emulator: Any, tmp_path: Path
 ) -> None:
