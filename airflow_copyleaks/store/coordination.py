@@ -1,22 +1,23 @@
 """Coordination between processes of one account: the token cache, leases, login blocks, request slots.
 
 Each is one small table and atomic statements (an upsert whose condition lives in the SQL), so
-any number of processes on any number of machines agree without a lock server. New shared limits
-belong here as further methods of :class:`Coordination`.
+any number of processes on any number of machines agree without a lock server. Their times are
+the database's (``clock.py``), never one host's. New shared limits belong here as further methods
+of :class:`Coordination`.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from airflow_copyleaks.store import schema as t
-from airflow_copyleaks.store.engine import StoreEngine, utcnow
+from airflow_copyleaks.store.clock import DatabaseClock
+from airflow_copyleaks.store.engine import utcnow
 
 
-class Coordination(StoreEngine):
+class Coordination(DatabaseClock):
     """The cross-process half of :class:`~airflow_copyleaks.store.ScanStore`."""
 
     # ------------------------------------------------------------------ token cache
@@ -49,7 +50,7 @@ class Coordination(StoreEngine):
 
     def try_acquire_lease(self, name: str, holder: str, ttl_seconds: float) -> bool:
         """Take ``name`` for ``ttl_seconds`` if it is free, expired, or already ours (atomic)."""
-        now = utcnow()
+        now = self.db_now()
         expires = now + timedelta(seconds=ttl_seconds)
         stmt = self._insert(t.lease).values(name=name, holder=holder, expires_at=expires)
         stmt = stmt.on_conflict_do_update(
@@ -82,7 +83,7 @@ class Coordination(StoreEngine):
         with self._read() as conn:
             row = conn.execute(
                 sa.select(table.c.status, table.c.cause, table.c.lifts_at).where(
-                    table.c.account_id == account_id, table.c.lifts_at > utcnow()
+                    table.c.account_id == account_id, table.c.lifts_at > self.db_now()
                 )
             ).first()
         return None if row is None else (int(row.status), str(row.cause), row.lifts_at)
@@ -97,16 +98,18 @@ class Coordination(StoreEngine):
         """Reserve the next send time on schedule ``name``; returns it (epoch seconds).
 
         Slots are ``interval_seconds`` apart whoever asks: one upsert, atomic on SQLite (the
-        IMMEDIATE transaction) and on PostgreSQL (the conflicting row is locked).
+        IMMEDIATE transaction) and on PostgreSQL (the conflicting row is locked). The schedule
+        runs on the database's clock; the answer is on this host's.
         """
-        now = time.time()
+        offset = self.clock_offset()
+        now = self.clock() + offset
         table = t.rate_schedule
         start = sa.case((table.c.next_at > now, table.c.next_at), else_=now)
         stmt = self._insert(table).values(name=name, next_at=now + interval_seconds)
         stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"next_at": start + interval_seconds})
         with self._write() as conn:
             next_at = conn.execute(stmt.returning(table.c.next_at)).scalar_one()
-        return float(next_at) - interval_seconds
+        return float(next_at) - interval_seconds - offset
 
     def reserve_window_slot(self, name: str, limit: int, window_seconds: float) -> float:
         """Reserve the next send time on schedule ``name`` such that no ``window_seconds`` holds
@@ -114,9 +117,11 @@ class Coordination(StoreEngine):
 
         The ``limit`` latest slots are rows ``name#0`` ... of the schedule table. Every caller first
         bumps the row ``name`` itself, which takes its lock (PostgreSQL) or the write lock
-        (SQLite), so reservations run one at a time whichever process asks.
+        (SQLite), so reservations run one at a time whichever process asks. Like the request
+        schedule it runs on the database's clock; the answer is on this host's.
         """
-        now = time.time()
+        offset = self.clock_offset()
+        now = self.clock() + offset
         table = t.rate_schedule
         bump = self._insert(table).values(name=name, next_at=1.0)
         bump = bump.on_conflict_do_update(index_elements=["name"], set_={"next_at": table.c.next_at + 1})
@@ -127,7 +132,7 @@ class Coordination(StoreEngine):
             slot, key = window_slot(now, [(k, taken.get(k)) for k in keys], window_seconds)
             stmt = self._insert(table).values(name=key, next_at=slot)
             conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_={"next_at": slot}))
-        return slot
+        return slot - offset
 
 
 def window_slot(now: float, slots: list[tuple[str, float | None]], window_seconds: float) -> tuple[float, str]:

@@ -12,6 +12,8 @@ status rules of ``status``), ``exports`` (exports, artifacts, check results) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from airflow_copyleaks.store import migrations
 from airflow_copyleaks.store.coordination import Coordination
 from airflow_copyleaks.store.engine import utcnow
@@ -38,10 +40,14 @@ class ScanStore(ScanRecords, ExportRecords, Coordination, Retention):
     """See the module docstring; construct with a SQLAlchemy URL or use :func:`get_store`.
 
     :param url: SQLAlchemy URL: ``sqlite:///path`` or ``postgresql+psycopg2://...`` (or psycopg).
+    :param clock: this host's clock (epoch seconds); leases and request slots run on the
+        database's, measured against it.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], float] | None = None) -> None:
         super().__init__(url)
+        if clock is not None:
+            self.clock = clock
         with self._write() as conn:
             #: The schema version found or made when the store was opened (read without a query).
             self.opened_schema_version = migrations.migrate(conn)
