@@ -23,6 +23,8 @@ def test_ui_routes_and_receiver_are_mounted_apart(store_file: str) -> None:
     client = TestClient(host)
     assert [a["url_prefix"] for a in plugins.CopyleaksPlugin.fastapi_apps] == ["/copyleaks/ui", "/copyleaks"]
     assert client.get("/copyleaks/health").status_code == 200  # the receiver: anonymous to Airflow
+    for path in ("/copyleaks/docs", "/copyleaks/redoc", "/copyleaks/openapi.json", "/copyleaks/ui/docs"):
+        assert client.get(path).status_code in (401, 404), path  # no public API docs on the api-server
     page = client.get(locations.page_url())
     assert page.status_code == 401  # the UI face: Airflow's login first
     assert client.get(f"{locations.URL_PREFIX}/reports/d/r/report.html").status_code == 401
