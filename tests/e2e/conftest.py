@@ -36,12 +36,12 @@ class AirflowApi:
         self.session.headers["Authorization"] = f"Bearer {self.token}"
 
     def get(self, path: str) -> Any:
-        response = self.session.get(f"{self.base}/api/v2{path}", timeout=30)
+        response = self.session.get(f"{self.base}/api/v2{path}", timeout=120)
         response.raise_for_status()
         return response.json()
 
     def send(self, method: str, path: str, body: dict[str, Any]) -> Any:
-        response = self.session.request(method, f"{self.base}/api/v2{path}", json=body, timeout=30)
+        response = self.session.request(method, f"{self.base}/api/v2{path}", json=body, timeout=120)
         assert response.ok, f"{method} {path}: {response.status_code} {response.text}"
         return response.json()
 
