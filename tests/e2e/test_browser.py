@@ -91,7 +91,7 @@ def check_report(page: Page) -> None:
     flagged = page.locator("section.item.flagged")
     assert flagged.count() >= 1, "no flagged article in the report"
     article = page.locator("section.item.flagged#a05")  # copies three sentences from a web page
-    expect(article.get_by_text("Life in the tidal pools of a northern coast")).to_be_visible()
+    expect(article.get_by_role("link", name="Life in the tidal pools of a northern coast")).to_be_visible()
     highlighted = article.locator(".passage mark")
     assert highlighted.count() >= 1 and len(highlighted.first.inner_text()) > 40, "no highlighted passage"
     expect(article.locator(".action")).to_have_text("held back")
