@@ -29,6 +29,7 @@ ARGS = [
 RUN_ID = "browser-sweep"
 ARTICLES = ["a05", "a12", "a15"]  # two copy the web, one an earlier article of ours (dags/data)
 TIMEOUT_MS = 120_000  # a loaded machine: the UI can take long to answer
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def log_in(browser: Browser, base: str, user: str, password: str) -> Page:
@@ -49,7 +50,7 @@ def open_connection_form(page: Page, base: str) -> None:
     dialog = page.get_by_role("dialog")
     page.locator("[id^=react-select][id$=-placeholder]").click(force=True)
     page.keyboard.type("Copyleaks")
-    page.keyboard.press("Enter")
+    page.get_by_role("option", name="Copyleaks", exact=True).click()  # once the types have loaded
     expect(dialog.get_by_text("Account email")).to_be_visible()
     expect(dialog.get_by_text("API key")).to_be_visible()
     dialog.get_by_role("button", name="Extra Fields", exact=True).click()
