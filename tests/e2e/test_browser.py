@@ -86,7 +86,7 @@ def open_report_from_extra_link(page: Page, base: str) -> None:
     page.screenshot(path=screenshot_path("5-audit-report"), full_page=True)
 
 
-def check_report(page: Page) -> None:
+def check_report(page: Page, base: str) -> None:
     """What the dags' plagiarism report shows (dags/publishing/plagiarism_report.py): a flagged
     article with its matched source, the copied words highlighted, what was done, its PDF."""
     flagged = page.locator("section.item.flagged")
@@ -99,7 +99,7 @@ def check_report(page: Page) -> None:
     pdf = article.get_by_role("link", name="PDF report")
     href = pdf.get_attribute("href") or ""
     assert href.startswith("/copyleaks/ui/exports/"), href
-    answer = page.request.get(href)  # with the browser's session cookie
+    answer = page.request.get(base + href)  # with the browser's session cookie
     assert answer.status == 200 and answer.headers["content-type"] == "application/pdf", answer.status
     print(f"report: {flagged.count()} flagged article(s), {page.locator('.passage mark').count()} highlighted passages")
 
@@ -119,7 +119,7 @@ def test_editor_path_through_the_airflow_ui(stack: NativeStack, api: AirflowApi)
             run_and_watch(api, stack, RUN_ID, set(), timeout=600)
 
             open_report_from_extra_link(page, base)
-            check_report(page)
+            check_report(page, base)
 
             page.goto(f"{base}/plugin/copyleaks")
             frame = page.frame_locator("iframe")
