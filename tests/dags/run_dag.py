@@ -26,6 +26,9 @@ def main(dag_id: str, logical_date: str, run_after: str, conf: str) -> int:
     from airflow.providers_manager import ProvidersManager
 
     ProvidersManager().initialize_providers_configuration()
+    # The DAGs import their sample-data package from the DAGs folder; Airflow 3.1's in-process
+    # dag.test() does not put that folder on sys.path (later versions do).
+    sys.path.insert(0, os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     bag = DagBag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     assert not bag.import_errors, bag.import_errors
     dag = bag.get_dag(dag_id)
