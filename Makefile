@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The newest Airflow the suite is proven on. Installed by name because a resolve without Airflow's
+# constraints can pick an older Airflow beside a FastAPI / Cadwyn it does not support (seen: 3.2.2
+# with Cadwyn 9, whose Execution API then fails to build its models).
+NEWEST_AIRFLOW := 3.3.2
 
 # The oldest Airflow pyproject.toml admits, in its own virtualenv: `make test` proves both ends.
 FLOOR_VENV    := .venv-floor
@@ -11,10 +15,11 @@ FLOOR_STAMP   := $(FLOOR_VENV)/.installed-$(FLOOR_AIRFLOW)
 
 .PHONY: install install-floor system-deps lint test test-floor test-fast docs demo emulator bench stack clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,emulator,postgres,docs]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,emulator,postgres,docs]' \
+		'apache-airflow==$(NEWEST_AIRFLOW)'
 	touch $(STAMP)
 
 install: $(STAMP)
