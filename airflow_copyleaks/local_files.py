@@ -37,12 +37,13 @@ def local_roots() -> list[Path]:
 
 def _local_path(path: Any) -> Path | None:
     """The file system path behind ``path``, or None when it is remote object storage."""
-    if isinstance(path, PurePath):
-        return Path(path)
+    # First: an ObjectStoragePath is a PurePath too where universal_pathlib subclasses pathlib (3.1).
     protocol = getattr(path, "protocol", None)
-    if protocol is not None:  # an ObjectStoragePath
+    if protocol is not None:
         protocols = {protocol} if isinstance(protocol, str) else set(protocol)
         return Path(str(getattr(path, "path", path))) if protocols & _LOCAL_PROTOCOLS else None
+    if isinstance(path, PurePath):
+        return Path(path)
     return Path(os.fspath(path))
 
 
