@@ -1,8 +1,10 @@
 """Airflow's real authentication for the UI routes: the simple auth manager with teams.
 
-A DAG belongs to a team through its bundle; a user of another team may not read it. That is
-Airflow's own per-DAG access rule, so ``requires_access_dag`` answers 403 for real. The metadata
-tables live in the session's SQLite database (created once, no migration history needed).
+A DAG belongs to a team through its bundle; a user of another team may not read it. On Airflow
+3.3 that is Airflow's own per-DAG access rule; on the 3.1 floor (no teams) the same rule is a
+``SimpleAuthManager`` subclass (tests/ui/floor.py). Either way ``requires_access_dag`` answers
+403 for real. The metadata tables live in the session's SQLite database (created once, no
+migration history needed).
 """
 
 from __future__ import annotations
@@ -21,12 +23,20 @@ from fastapi.testclient import TestClient
 from airflow_copyleaks.store import ScanStore
 from airflow_copyleaks.ui import locations
 from airflow_copyleaks.ui.routes import create_ui_app
+from tests.ui.floor import NEWS_DAG, SPORT_DAG, USER_TEAMS, has_teams
 
-NEWS_DAG = "copyleaks_plagiarism_sweep"
-SPORT_DAG = "sport_results"
-USERS = "admin:admin,alice:viewer:newsroom,bob:viewer:sport"
-AUTH_ENV = {
-    "AIRFLOW__CORE__MULTI_TEAM": "True",
+ROLES = {"admin": "admin", "alice": "viewer", "bob": "viewer"}
+TEAMS = has_teams()
+if TEAMS:
+    # username:role[:team] - the admin has no team and reads every DAG
+    USERS = ",".join(
+        f"{name}:{role}:{USER_TEAMS[name]}" if name in USER_TEAMS else f"{name}:{role}" for name, role in ROLES.items()
+    )
+    AUTH_ENV = {"AIRFLOW__CORE__MULTI_TEAM": "True"}
+else:
+    USERS = ",".join(f"{name}:{role}" for name, role in ROLES.items())
+    AUTH_ENV = {"AIRFLOW__CORE__AUTH_MANAGER": "tests.ui.floor.TeamDagAuthManager"}
+AUTH_ENV |= {
     "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": USERS,
     "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
 }
@@ -48,17 +58,19 @@ def _metadata_with_teams() -> None:
     import_all_models()
     from airflow.models.dag import DagModel
     from airflow.models.dagbundle import DagBundleModel
-    from airflow.models.team import Team
     from airflow.utils.session import create_session
 
     Base.metadata.create_all(settings.engine)
     with create_session() as session:
         for team_name, bundle in (("newsroom", "news-dags"), ("sport", "sport-dags")):
             if session.get(DagBundleModel, bundle) is None:
-                team = Team(name=team_name)
-                session.add(team)
                 model = DagBundleModel(name=bundle)
-                model.teams.append(team)
+                if TEAMS:  # on 3.1 the team rule lives in the auth manager (tests/ui/floor.py)
+                    from airflow.models.team import Team
+
+                    team = Team(name=team_name)
+                    session.add(team)
+                    model.teams.append(team)
                 session.add(model)
     with create_session() as session:
         for dag_id, bundle in ((NEWS_DAG, "news-dags"), (SPORT_DAG, "sport-dags")):
@@ -77,11 +89,10 @@ def airflow_auth() -> Iterator[Auth]:
 
         manager: Any = create_auth_manager()
         manager.init()
-        people = {"admin": ("admin", None), "alice": ("viewer", ["newsroom"]), "bob": ("viewer", ["sport"])}
-        tokens = {
-            name: manager.generate_jwt(SimpleAuthManagerUser(username=name, role=role, teams=teams))
-            for name, (role, teams) in people.items()
-        }
+        tokens = {}
+        for name, role in ROLES.items():
+            teams = {"teams": [USER_TEAMS[name]] if name in USER_TEAMS else None} if TEAMS else {}
+            tokens[name] = manager.generate_jwt(SimpleAuthManagerUser(username=name, role=role, **teams))
         yield Auth(tokens)
     finally:
         for key, value in saved.items():

@@ -20,6 +20,7 @@ from airflow_copyleaks.ui import locations
 from tests.fixtures import context_for
 from tests.scans.conftest import TEXT, receiver, scan_conn  # noqa: F401 - fixtures
 from tests.ui.conftest import NEWS_DAG, RUN_ID, write_report
+from tests.ui.floor import serialize_dag
 
 
 class Key:
@@ -45,7 +46,6 @@ def test_audit_report_link_is_same_origin_once_the_report_exists(
 
 def test_a_task_gets_the_audit_report_button_in_its_serialized_dag() -> None:
     from airflow.sdk import DAG, task
-    from airflow.serialization.serialized_objects import DagSerialization
 
     @task
     def write_report() -> None:
@@ -53,7 +53,7 @@ def test_a_task_gets_the_audit_report_button_in_its_serialized_dag() -> None:
 
     with DAG("links_dag", schedule=None) as dag:
         with_audit_report_link(write_report())
-    serialized = DagSerialization.to_dict(dag)
+    serialized = serialize_dag(dag)
     (encoded,) = [t for t in serialized["dag"]["tasks"] if t["__var"]["task_id"] == "write_report"]
     assert encoded["__var"]["_operator_extra_links"] == {"Audit report": "_link_CopyleaksAuditReportLink"}
 

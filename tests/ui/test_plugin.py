@@ -35,7 +35,11 @@ def test_ui_routes_and_receiver_are_mounted_apart(store_file: str) -> None:
 PROBE = """
 import json
 from airflow import plugins_manager
-plugins, errors = plugins_manager._get_plugins()
+if hasattr(plugins_manager, "_get_plugins"):  # Airflow 3.3
+    plugins, errors = plugins_manager._get_plugins()
+else:  # Airflow 3.1
+    plugins_manager.ensure_plugins_loaded()
+    plugins, errors = plugins_manager.plugins or [], plugins_manager.import_errors
 print(json.dumps({"names": [p.name for p in plugins], "errors": errors}))
 """
 
