@@ -12,7 +12,10 @@ from airflow_copyleaks.waits.tasks import as_seconds, raise_for_event, validate_
 
 def test_a_successful_event_passes() -> None:
     event = build_event(["a"], ["completed"], {"a": {"status": "completed"}})
-    raise_for_event(validate_scan_event(event, ["a"]), "completed")
+    validated = validate_scan_event(event, ["a"])
+    assert validated["status"] == "success"
+    assert validated["failed"] == [] and validated["unwanted"] == [] and validated["pending"] == []
+    assert raise_for_event(validated, "completed") is None  # a success raises nothing
 
 
 def test_a_timeout_names_the_pending_scans() -> None:
