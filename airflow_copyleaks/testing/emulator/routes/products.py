@@ -21,25 +21,26 @@ async def source_code(scan_id: str, account: str = Account) -> Response:
                                          "message": "AI Code Detection was discontinued on August 29, 2025."}})
 
 
+async def _sync_check(request: Request, product: str, account: str, scan_id: str) -> Response:
+    """A synchronous product: its JSON body checked and answered in a worker thread."""
+    body = await read_body(request)
+    status, out = await run_in_threadpool(getattr(emulator(request).sync, product), account, scan_id, body)
+    return json_response(status, out)
+
+
 @router.post("/v2/writer-detector/{scan_id:emuid}/check")
 async def writer_detector(request: Request, scan_id: str, account: str = Account) -> Response:
-    body = await read_body(request)
-    status, out = await run_in_threadpool(emulator(request).sync.writer_detector, account, scan_id, body)
-    return json_response(status, out)
+    return await _sync_check(request, "writer_detector", account, scan_id)
 
 
 @router.post("/v1/writing-feedback/{scan_id:emuid}/check")
 async def writing_feedback(request: Request, scan_id: str, account: str = Account) -> Response:
-    body = await read_body(request)
-    status, out = await run_in_threadpool(emulator(request).sync.writing_feedback, account, scan_id, body)
-    return json_response(status, out)
+    return await _sync_check(request, "writing_feedback", account, scan_id)
 
 
 @router.post("/v1/text-moderation/{scan_id:emuid}/check")
 async def text_moderation(request: Request, scan_id: str, account: str = Account) -> Response:
-    body = await read_body(request)
-    status, out = await run_in_threadpool(emulator(request).sync.text_moderation, account, scan_id, body)
-    return json_response(status, out)
+    return await _sync_check(request, "text_moderation", account, scan_id)
 
 
 @router.post("/v1/image-plagiarism-detector/{scan_id:emuid}/check")
