@@ -39,6 +39,10 @@ class TokenBackend(Protocol):
 
     def clear_login_block(self, account_id: str) -> None: ...
 
+    def db_now(self) -> datetime:
+        """Now on the clock every sharer of this backend compares times with."""
+        ...
+
 
 @runtime_checkable
 class SlotBackend(Protocol):
@@ -106,6 +110,9 @@ class MemoryBackend:
     def clear_login_block(self, account_id: str) -> None:
         with self._lock:
             self._blocks.pop(account_id, None)
+
+    def db_now(self) -> datetime:
+        return datetime.now(timezone.utc)  # shared by this process only: its own clock
 
     def reserve_request_slot(self, name: str, interval_seconds: float) -> float:
         now = time.time()

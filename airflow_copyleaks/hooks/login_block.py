@@ -10,7 +10,7 @@ pointless.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import TYPE_CHECKING
 
 from airflow_copyleaks import config
@@ -63,7 +63,9 @@ class LoginBlocks:
         seconds = BLOCK_SECONDS.get(err.status)
         if not self.shared or seconds is None:
             return
-        lifts_at = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+        # On the database's clock, which every process compares with: a host whose clock is
+        # behind would otherwise write a block that the others already read as lifted.
+        lifts_at = self._backend.db_now() + timedelta(seconds=seconds)
         self._backend.record_login_block(self._account_id, err.status, f"{err.status}: {err.message}", lifts_at)
 
     def clear(self) -> None:

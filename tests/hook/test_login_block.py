@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -94,3 +95,38 @@ def test_at_most_one_forced_refresh_per_account_per_minute(hook: CopyleaksHook, 
     with pytest.raises(CopyleaksAuthError, match="at most one forced refresh"):
         hook.get_credits()
     assert copyleaks_emulator.stats()["logins"] == 2
+
+
+HOST_BEHIND = 400.0  # more than the 5-minute block: a host-clock lifts_at is already past
+
+
+def _refused_login_on_a_host_behind(env: dict[str, str], store_url: str, queue: Any) -> None:
+    import time_machine
+
+    os.environ.update(env)
+    # This whole process runs on a host whose clock is 400 s behind the database's.
+    with time_machine.travel(time.time() - HOST_BEHIND, tick=True):
+        try:
+            CopyleaksHook("copyleaks_default", store=ScanStore(store_url)).get_credits()
+            queue.put(("ok", ""))
+        except Exception as err:
+            queue.put((type(err).__name__, str(err)))
+
+
+def test_a_login_block_recorded_by_a_host_whose_clock_is_behind_still_holds_for_the_others(
+    copyleaks_emulator: Any, postgres_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_url = postgres_server.create_database(f"login_block_skew_{os.getpid()}")
+    on_time = ScanStore(store_url)
+    conn = connection_json(copyleaks_emulator.url, copyleaks_emulator.email, copyleaks_emulator.api_key)
+    monkeypatch.setenv("AIRFLOW_CONN_COPYLEAKS_DEFAULT", conn)
+    copyleaks_emulator.add_fault(LOGIN, status=429, count=100)
+    env = {"AIRFLOW_CONN_COPYLEAKS_DEFAULT": conn, "AIRFLOW__COPYLEAKS__SHARED_LOGIN_BLOCK": "True"}
+    [(kind, _)] = run_in_clean_processes(_refused_login_on_a_host_behind, [(env, store_url)])
+    assert kind == "CopyleaksRateLimitError"
+    account = CopyleaksHook("copyleaks_default", store=on_time).token_cache.account_id
+    block = on_time.get_login_block(account)
+    # The block lifts five minutes after the refusal on the database's clock, not the host's.
+    assert block is not None, "the block recorded on the skewed host's clock had already lifted"
+    assert block[2] >= on_time.db_now() + timedelta(seconds=300 - 60)
+    on_time.dispose()
