@@ -97,7 +97,14 @@ class CheckRun:
 
     def _save(self, scan_id: str, summary: dict[str, Any]) -> None:
         try:
-            self.store.save_check_result(scan_id, self.spec.kind, summary)
+            self.store.save_check_result(
+                scan_id,
+                self.spec.kind,
+                summary,
+                dag_id=getattr(self.ti, "dag_id", None),
+                credits=float(summary.get("credits") or 0),
+                sandbox=self.sandbox,
+            )
         except Exception as err:
             # The result is paid and still reported; only a later retry would miss it.
             self.log.warning("Could not save the result of %s in the store: %s", scan_id, err)

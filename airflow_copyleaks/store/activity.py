@@ -1,10 +1,11 @@
-"""Read-only summaries of the store for the Copyleaks page: recent scans and the last webhook.
+"""Read-only summaries of the store for the Copyleaks page: recent scans, paid checks, the last webhook.
 
 Kept apart from the write path: these queries only read, and a page view never takes a lock.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,6 +25,29 @@ def scans_since(store: ScanStore, since: datetime, *, limit: int = 50_000) -> li
     )
     with store._read() as conn:
         return [ScanStatus.from_row(row) for row in conn.execute(query).mappings()]
+
+
+@dataclass(frozen=True)
+class PaidCheck:
+    """A synchronous check (moderation, image, AI text, writing) that cost credits."""
+
+    dag_id: str
+    kind: str
+    credits: float
+    created_at: datetime
+
+
+def paid_checks_since(store: ScanStore, since: datetime, *, limit: int = 50_000) -> list[PaidCheck]:
+    """Checks recorded at or after ``since`` with their DAG and credits known, sandbox excluded."""
+    c = t.check_result.c
+    query = (
+        sa.select(c.dag_id, c.kind, c.credits, c.created_at)
+        .where(c.created_at >= since, c.dag_id.is_not(None), c.credits > 0, sa.not_(sa.func.coalesce(c.sandbox, False)))
+        .order_by(c.created_at.desc())
+        .limit(limit)
+    )
+    with store._read() as conn:
+        return [PaidCheck(row.dag_id, row.kind, float(row.credits), row.created_at) for row in conn.execute(query)]
 
 
 def last_event(store: ScanStore) -> StoredEvent | None:

@@ -115,10 +115,21 @@ class ExportRecords(StoreEngine):
 
     # ------------------------------------------------------------------ synchronous check results
 
-    def save_check_result(self, scan_id: str, kind: str, summary: dict[str, Any]) -> bool:
+    def save_check_result(
+        self,
+        scan_id: str,
+        kind: str,
+        summary: dict[str, Any],
+        *,
+        dag_id: str | None = None,
+        credits: float | None = None,
+        sandbox: bool | None = None,
+    ) -> bool:
+        """Record a paid check once; ``dag_id``, ``credits`` and ``sandbox`` feed the Copyleaks page."""
+        values = {"dag_id": dag_id, "credits": credits, "sandbox": sandbox}
         stmt = (
             self._insert(t.check_result)
-            .values(scan_id=scan_id, kind=kind, summary=summary, created_at=utcnow())
+            .values(scan_id=scan_id, kind=kind, summary=summary, created_at=utcnow(), **values)
             .on_conflict_do_nothing(index_elements=["scan_id"])
         )
         with self._write() as conn:

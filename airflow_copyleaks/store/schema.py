@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from airflow_copyleaks.store.types import JSONDocument, Text, UTCDateTime
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 INTEGER_MAX = 2**31 - 1  # the largest value the integer columns hold on PostgreSQL
 
 metadata = sa.MetaData()
@@ -116,6 +116,11 @@ check_result = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("summary", JSONDocument, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # Version 7: who paid what, so the Copyleaks page counts checks' credits per day and per DAG.
+    sa.Column("dag_id", sa.String(250)),
+    sa.Column("credits", sa.Float),
+    sa.Column("sandbox", sa.Boolean),
+    sa.Index("ix_copyleaks_check_result_created", "created_at"),
 )
 
 
@@ -203,6 +208,25 @@ def _to_v6(conn: sa.Connection) -> None:
         conn.execute(sa.insert(meta).values(key=STORE_ID, value=uuid.uuid4().hex))
 
 
+# Version 7: the DAG, credits and sandbox flag of each synchronous check (columns of check_result,
+# empty for checks recorded before), read by the Copyleaks page.
+CHECK_RESULT_COLUMNS = ("dag_id", "credits", "sandbox")
+
+
+def _to_v7(conn: sa.Connection) -> None:
+    inspector = sa.inspect(conn)
+    present = {c["name"] for c in inspector.get_columns(check_result.name)}
+    for name in CHECK_RESULT_COLUMNS:
+        if name not in present:
+            column = check_result.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE {check_result.name} ADD COLUMN "{name}" {kind}')
+    indexes = {index["name"] for index in inspector.get_indexes(check_result.name)}
+    for index in check_result.indexes:
+        if index.name not in indexes:
+            index.create(conn)
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _to_v1,
     2: _to_v2,
@@ -210,4 +234,5 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     4: _to_v4,
     5: _to_v5,
     6: _to_v6,
+    7: _to_v7,
 }

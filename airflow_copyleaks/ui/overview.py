@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow_copyleaks import config
 from airflow_copyleaks.store import ScanStore, StoredEvent
-from airflow_copyleaks.store.activity import last_event, scans_since
+from airflow_copyleaks.store.activity import last_event, paid_checks_since, scans_since
 from airflow_copyleaks.store.scan_store import FINAL_STATUSES, utcnow
 from airflow_copyleaks.ui import locations
 
@@ -40,8 +40,8 @@ class Audit:
 @dataclass
 class Overview:
     audits: list[Audit] = field(default_factory=list)
-    credits_by_day: dict[str, int] = field(default_factory=dict)
-    credits_by_dag: dict[str, int] = field(default_factory=dict)
+    credits_by_day: dict[str, float] = field(default_factory=dict)
+    credits_by_dag: dict[str, float] = field(default_factory=dict)
     waiting_by_dag: dict[str, int] = field(default_factory=dict)
     oldest_waiting: datetime | None = None
     last_webhook: StoredEvent | None = None
@@ -66,10 +66,16 @@ def collect(store: ScanStore, dag_ids: set[str], artifacts_url: str | None = Non
 
 
 def _scan_figures(data: Overview, store: ScanStore, dag_ids: set[str]) -> None:
-    by_day: Counter[str] = Counter()
-    by_dag: Counter[str] = Counter()
+    """Credits of completed scans and of paid synchronous checks, and the scans still waiting."""
+    by_day: defaultdict[str, float] = defaultdict(float)
+    by_dag: defaultdict[str, float] = defaultdict(float)
     waiting: Counter[str] = Counter()
-    for scan in scans_since(store, data.now - timedelta(days=DAYS)):
+    since = data.now - timedelta(days=DAYS)
+    for check in paid_checks_since(store, since):
+        if check.dag_id in dag_ids:
+            by_day[check.created_at.date().isoformat()] += check.credits
+            by_dag[check.dag_id] += check.credits
+    for scan in scans_since(store, since):
         dag_id = scan.meta.get("dag_id")
         if dag_id not in dag_ids:
             continue
@@ -81,7 +87,7 @@ def _scan_figures(data: Overview, store: ScanStore, dag_ids: set[str]) -> None:
             if data.oldest_waiting is None or scan.created_at < data.oldest_waiting:
                 data.oldest_waiting = scan.created_at
     data.credits_by_day = dict(sorted(by_day.items(), reverse=True))
-    data.credits_by_dag = dict(by_dag.most_common())
+    data.credits_by_dag = dict(sorted(by_dag.items(), key=lambda item: item[1], reverse=True))
     data.waiting_by_dag = dict(waiting.most_common())
 
 

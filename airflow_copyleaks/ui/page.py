@@ -41,7 +41,7 @@ def _cards(data: Overview) -> str:
     webhook_text = "none yet" if webhook is None else f"{escape(webhook.event)} · {_ago(webhook.received_at, data.now)}"
     waiting = sum(data.waiting_by_dag.values())
     oldest = f"oldest {_ago(data.oldest_waiting, data.now)}" if waiting else "nothing waiting"
-    credits = sum(data.credits_by_day.values())
+    credits = _credits(sum(data.credits_by_day.values()))
     return (
         '<div class="cards">'
         f'<div class="card" id="last-webhook"><span class="muted">Last webhook received</span><b>{webhook_text}</b>'
@@ -49,7 +49,7 @@ def _cards(data: Overview) -> str:
         f'<div class="card" id="waiting"><span class="muted">Scans waiting now</span><b>{waiting}</b>'
         f'<span class="muted">{oldest}</span></div>'
         f'<div class="card" id="credits"><span class="muted">Credits used, last {DAYS} days</span><b>{credits}</b>'
-        '<span class="muted">completed scans, sandbox excluded</span></div></div>'
+        '<span class="muted">scans and checks, sandbox excluded</span></div></div>'
     )
 
 
@@ -69,12 +69,17 @@ def _audits(data: Overview) -> str:
     )
 
 
-def _figures(table_id: str, heading: str, figures: dict[str, int], empty: str) -> str:
+def _credits(value: float) -> str:
+    """Whole credits as integers; a check billed in fractions keeps two decimals."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def _figures(table_id: str, heading: str, figures: dict[str, float], empty: str) -> str:
     if not figures:
         return f'<p class="muted" id="{table_id}">{empty}</p>'
     top = max(figures.values()) or 1
     rows = "".join(
-        f'<tr><td>{escape(key)}</td><td class="n">{value}</td>'
+        f'<tr><td>{escape(key)}</td><td class="n">{_credits(value)}</td>'
         f'<td><span class="bar" style="width:{int(200 * value / top)}px"></span></td></tr>'
         for key, value in figures.items()
     )

@@ -497,3 +497,31 @@ def test_a_version_3_store_with_json_in_text_columns_is_upgraded(store_url: str)
     assert store.record_event("old", "completed", COMPLETED, raw_body=raw(COMPLETED))
     assert store.get_scan("old").score == 42.5  # type: ignore[union-attr]
     store.dispose()
+
+
+def test_a_version_6_store_gains_the_check_columns_and_keeps_its_checks(store_url: str) -> None:
+    """Version 7 adds each check's DAG, credits and sandbox flag; older checks keep them empty."""
+    ScanStore(store_url).dispose()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(t.schema_version).values(version=6))
+        conn.exec_driver_sql("DROP INDEX ix_copyleaks_check_result_created")
+        for column in t.CHECK_RESULT_COLUMNS:
+            conn.exec_driver_sql(f'ALTER TABLE copyleaks_check_result DROP COLUMN "{column}"')
+        conn.execute(
+            sa.text(
+                "INSERT INTO copyleaks_check_result (scan_id, kind, summary, created_at) VALUES ('c', 'k', '{}', :at)"
+            ),
+            {"at": datetime.now(timezone.utc)},
+        )
+    engine.dispose()
+    store = ScanStore(store_url)
+    assert store.schema_version() == t.SCHEMA_VERSION == 7
+    assert store.get_check_result("c") == {}
+    assert store.save_check_result("m", "moderation", {}, dag_id="news", credits=2.0, sandbox=False)
+    with store._read() as conn:
+        rows = conn.execute(sa.select(t.check_result.c.scan_id, t.check_result.c.dag_id, t.check_result.c.credits))
+        assert sorted(rows) == [("c", None, None), ("m", "news", 2.0)]
+        indexes = {index["name"] for index in sa.inspect(conn).get_indexes(t.check_result.name)}
+        assert "ix_copyleaks_check_result_created" in indexes
+    store.dispose()

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
+from airflow_copyleaks.operators import CopyleaksModerateOperator
 from airflow_copyleaks.store import ScanStore
 from airflow_copyleaks.ui import locations
+from tests.operators.conftest import CLEAN, HATE, TOXIC, run
 from tests.ui.conftest import NEWS_DAG, SPORT_DAG, Auth, write_report
 
 COMPLETED = {"scannedDocument": {"credits": 4, "totalWords": 400}, "results": {"score": {"aggregatedScore": 62.5}}}
@@ -66,3 +71,29 @@ def test_page_without_anything_yet_says_so(client: TestClient, airflow_auth: Aut
     page = client.get(locations.page_url(), headers=airflow_auth.headers("bob"))
     assert page.status_code == 200
     assert "No audit report yet" in page.text and "none yet" in page.text
+
+
+def _credits_by_dag(html: str) -> dict[str, str]:
+    table = html.split('id="credits-by-dag"')[1].split("</table>")[0]
+    return dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"n\">([^<]+)</td>", table))
+
+
+def test_moderation_checks_count_their_credits_per_day_and_per_dag(
+    client: TestClient, airflow_auth: Auth, copyleaks_conn: str, copyleaks_emulator: Any
+) -> None:
+    """Synchronous checks pay when they answer; no scan row or webhook ever says so. The page
+    counts them from the checks the store recorded, per DAG, sandbox excluded."""
+    texts = [{"key": "c1", "text": CLEAN}, {"key": "c2", "text": HATE}, {"key": "c3", "text": TOXIC}]
+    report, _ = run(CopyleaksModerateOperator(task_id="moderate_texts", texts=texts), dag_id=NEWS_DAG)
+    sandbox = CopyleaksModerateOperator(task_id="moderate_sandbox", texts=texts, sandbox=True)
+    run(sandbox, dag_id=NEWS_DAG)
+    run(CopyleaksModerateOperator(task_id="moderate_sport", texts=texts[:1]), dag_id=SPORT_DAG)
+    paid = report["totals"]["credits"]
+    assert paid == 3 and copyleaks_emulator.stats()["credits_used"] == 4  # the sport DAG's one
+
+    alice = client.get(locations.page_url(), headers=airflow_auth.headers("alice")).text
+    assert _credits_by_dag(alice) == {NEWS_DAG: "3"}  # the sandbox run and the sport DAG are not counted
+    by_day = alice.split('id="credits-by-day"')[1].split("</table>")[0]
+    assert f"<td>{datetime.now(timezone.utc).date().isoformat()}</td><td class=\"n\">3</td>" in by_day
+    admin = client.get(locations.page_url(), headers=airflow_auth.headers("admin")).text
+    assert _credits_by_dag(admin) == {NEWS_DAG: "3", SPORT_DAG: "1"}
