@@ -1,0 +1,247 @@
+"""WordPress's REST API as a :class:`DraftSource`, through the HTTP provider's ``HttpHook``.
+
+The Airflow connection (type ``http``, default id ``wordpress_default``):
+
+* Host: the site's address with its scheme, e.g. ``https://news.example.com`` (a site installed in
+  a folder: ``https://example.com/blog``); the API is below ``<host>/wp-json/`` (pretty permalinks).
+* Login / Password: a WordPress user who may edit others' posts (an Editor) and one of its
+  *application passwords* (Users > Profile > Application Passwords), sent as HTTP Basic auth.
+* Extra: the HTTP provider's session options only (``verify``, ``proxies``, ``timeout``...): any
+  other key of an HTTP connection's extra is sent to WordPress as a header.
+
+Requests: ``GET wp-json/wp/v2/posts?status=draft`` page by page (``X-WP-TotalPages``), with the
+featured image embedded (``_embed=wp:featuredmedia``); ``GET``/``POST wp-json/wp/v2/posts/<id>``
+to read and set the status; ``DELETE wp-json/wp/v2/posts/<id>`` (without ``force``) to move a
+rejected post to the bin, as WordPress does not accept ``trash`` as a status to set.
+
+The editorial note goes to the post meta key ``note_meta_key`` (default ``copyleaks_review``),
+which the site must expose to the REST API (``register_post_meta('post', 'copyleaks_review',
+['show_in_rest' => true, 'single' => true, 'type' => 'string'])``); WordPress ignores a key it
+does not know, and the update then says the note was not stored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from typing import Any
+
+from publishing.source_drafts import (
+    QUEUE_STATUS,
+    STATUS_AFTER,
+    CmsError,
+    Decision,
+    Draft,
+    DraftUpdate,
+    Outcome,
+    parse_decision,
+    refusal,
+)
+
+POSTS = "wp-json/wp/v2/posts"
+PER_PAGE_LIMIT = 100  # WordPress refuses a larger per_page (rest_invalid_param)
+MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Copyleaks' image limit: a larger one is refused there anyway
+_BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figure", "br", "tr"}
+
+
+class _Text(HTMLParser):
+    """Rendered post HTML to plain text: one paragraph per block element, scripts dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(value: str) -> str:
+    parser = _Text()
+    parser.feed(value)
+    parser.close()
+    paragraphs = (re.sub(r"\s+", " ", p).strip() for p in "".join(parser.parts).split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _gmt(value: str) -> datetime:
+    # WordPress gives *_gmt fields without an offset.
+    return datetime.fromisoformat(value.replace("Z", "")).replace(tzinfo=timezone.utc)
+
+
+def _cms_message(response: Any) -> tuple[str, str]:
+    """WordPress's error ``code`` and ``message`` (or the start of a non-JSON body, tags removed)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("message"):
+        message = html_to_text(str(body["message"]))
+        params = (body.get("data") or {}).get("params") if isinstance(body.get("data"), dict) else None
+        if isinstance(params, dict) and params:  # rest_invalid_param: which parameter and why
+            message += " (" + "; ".join(f"{name}: {reason}" for name, reason in params.items()) + ")"
+        return str(body.get("code", "")), message
+    return "", html_to_text(response.text or "")[:300] or response.reason or "no message"
+
+
+class WordPressDraftSource:
+    """Drafts of a WordPress site; decisions written back as post statuses (see source_drafts)."""
+
+    name = "wordpress"
+
+    def __init__(
+        self,
+        conn_id: str = "wordpress_default",
+        *,
+        per_page: int = PER_PAGE_LIMIT,
+        note_meta_key: str = "copyleaks_review",
+    ) -> None:
+        if not 1 <= per_page <= PER_PAGE_LIMIT:
+            raise ValueError(f"per_page must be between 1 and {PER_PAGE_LIMIT}, not {per_page}")
+        self.conn_id = conn_id
+        self.per_page = per_page
+        self.note_meta_key = note_meta_key
+        self.requests = 0  # counted for the gate's cost figures
+
+    def _call(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        allow: tuple[int, ...] = (),
+    ) -> Any:
+        """One request; a refusal raises CmsError with WordPress's message (statuses in ``allow``
+        are returned to the caller instead)."""
+        from airflow.providers.http.hooks.http import HttpHook
+
+        hook = HttpHook(method=method, http_conn_id=self.conn_id)
+        self.requests += 1
+        response = hook.run(
+            endpoint,
+            data=params if method == "GET" else None,
+            json=body,
+            headers={"Accept": "application/json"},
+            extra_options={"check_response": False},
+        )
+        if response.status_code < 400 or response.status_code in allow:
+            return response
+        code, message = _cms_message(response)
+        where = endpoint.split("?", 1)[0]
+        raise CmsError(
+            f"WordPress answered {response.status_code} to {method} /{where}: {code + ': ' if code else ''}{message}",
+            status=response.status_code,
+            code=code,
+        )
+
+    def _draft(self, post: dict[str, Any]) -> Draft:
+        media = (post.get("_embedded") or {}).get("wp:featuredmedia") or []
+        image = media[0].get("source_url") if media and isinstance(media[0], dict) else None
+        meta = post.get("meta")
+        meta = meta if isinstance(meta, dict) else {}  # WordPress sends [] when no key is registered
+        return Draft(
+            id=str(post["id"]),
+            title=html_to_text((post.get("title") or {}).get("rendered", "")),
+            body=html_to_text((post.get("content") or {}).get("rendered", "")),
+            hero_image_url=image or None,
+            modified_at=_gmt(post["modified_gmt"]),
+            status=str(post["status"]),
+            note=str(meta.get(self.note_meta_key) or ""),
+        )
+
+    def list_drafts(self) -> list[Draft]:
+        found: dict[str, Draft] = {}
+        page, pages = 1, 1
+        while page <= pages:
+            params = {
+                "status": QUEUE_STATUS,
+                "per_page": self.per_page,
+                "page": page,
+                "orderby": "id",
+                "order": "asc",
+                "_embed": "wp:featuredmedia",
+            }
+            response = self._call("GET", POSTS, params=params)
+            pages = int(response.headers.get("X-WP-TotalPages") or 1)
+            for post in response.json():
+                # A post published between two pages shifts the rest: ids keep each draft once.
+                found.setdefault(str(post["id"]), self._draft(post))
+            page += 1
+        return sorted(found.values(), key=lambda d: (d.modified_at, d.id))
+
+    def get_draft(self, draft_id: str) -> Draft | None:
+        response = self._call(
+            "GET", f"{POSTS}/{_post_id(draft_id)}", params={"_embed": "wp:featuredmedia"}, allow=(404, 410)
+        )
+        return None if response.status_code in (404, 410) else self._draft(response.json())
+
+    def read_hero_image(self, draft: Draft) -> bytes | None:
+        """The image, fetched without the site's credentials (media may live on another host)."""
+        if not draft.hero_image_url:
+            return None
+        import requests
+
+        self.requests += 1
+        with requests.get(draft.hero_image_url, timeout=60, stream=True) as response:
+            if response.status_code >= 400:
+                raise CmsError(
+                    f"the hero image of draft {draft.id} answered {response.status_code}", status=response.status_code
+                )
+            data = response.raw.read(MAX_IMAGE_BYTES + 1, decode_content=True)
+        if len(data) > MAX_IMAGE_BYTES:
+            raise CmsError(f"the hero image of draft {draft.id} is over {MAX_IMAGE_BYTES} bytes")
+        return data
+
+    def apply_decision(
+        self, draft_id: str, decision: Decision | str, note: str = "", *, checked_modified: datetime | None = None
+    ) -> DraftUpdate:
+        chosen = parse_decision(decision)
+        post_id = _post_id(draft_id)
+        refused = refusal(self.get_draft(draft_id), draft_id, chosen, checked_modified)
+        if refused:
+            return refused
+        endpoint = f"{POSTS}/{post_id}"
+        body: dict[str, Any] = {}
+        if note and self.note_meta_key:
+            body["meta"] = {self.note_meta_key: note}
+        if chosen is Decision.REJECT:
+            if body:  # the note first: a post in the bin can still be read but not edited by the REST API
+                self._call("POST", endpoint, body=body, allow=(404, 410))
+            response = self._call("DELETE", endpoint, allow=(404, 410))
+        else:
+            response = self._call("POST", endpoint, body={**body, "status": STATUS_AFTER[chosen]}, allow=(404, 410))
+        if response.status_code in (404, 410):  # deleted between our read and our write
+            return DraftUpdate(
+                draft_id,
+                chosen.value,
+                Outcome.MISSING.value,
+                None,
+                f"draft {draft_id} was deleted in the CMS meanwhile: nothing written",
+            )
+        post = response.json()
+        message = f"draft {draft_id} is now {post.get('status')!r} in WordPress"
+        if body and (post.get("meta") or {}).get(self.note_meta_key) != note:
+            message += f"; the note was not stored (expose the post meta key {self.note_meta_key!r} to the REST API)"
+        return DraftUpdate(draft_id, chosen.value, Outcome.UPDATED.value, str(post.get("status")), message)
+
+
+def _post_id(draft_id: str) -> int:
+    """WordPress post ids are positive integers; anything else never reaches a URL."""
+    if not re.fullmatch(r"[0-9]{1,19}", str(draft_id)) or int(draft_id) < 1:
+        raise ValueError(f"a WordPress draft id is a positive integer, not {draft_id!r}")
+    return int(draft_id)

@@ -1,0 +1,44 @@
+"""The WordPress fake on loopback (one server for the module, emptied for each test) and an Airflow
+HTTP connection pointing at it, as a DAG's task would have."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airflow_copyleaks.testing.wordpress import WordPressFake
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+if str(DAGS) not in sys.path:
+    sys.path.insert(0, str(DAGS))  # the DAGs' own helpers import as `publishing.*`, as in the DAG folder
+
+CONN_ID = "wordpress_test"
+EDITOR = "editor"
+APP_PASSWORD = "abcd EFGH 1234 ijkl MNOP 5678"
+
+
+@pytest.fixture(scope="module")
+def wordpress_server() -> Iterator[WordPressFake]:
+    with WordPressFake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def wordpress(wordpress_server: WordPressFake) -> WordPressFake:
+    wordpress_server.reset()
+    wordpress_server.add_user(EDITOR, APP_PASSWORD)
+    return wordpress_server
+
+
+def connection_env(url: str, login: str = EDITOR, password: str = APP_PASSWORD) -> str:
+    return json.dumps({"conn_type": "http", "host": url, "login": login, "password": password})
+
+
+@pytest.fixture
+def wordpress_conn(wordpress: WordPressFake, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", connection_env(wordpress.url))
+    return CONN_ID
