@@ -182,6 +182,9 @@ def validate_submission(
     """
     validate_scan_id(scan_id)
     validate_developer_payload(properties.get("developerPayload"), field="properties.developerPayload")
+    from airflow_copyleaks.scans.references import check_references_property  # pydantic: only when submitting
+
+    check_references_property(properties)
     if kind == "url":
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise CopyleaksValidationError("url", f"must be an http(s) URL, got {url!r}")

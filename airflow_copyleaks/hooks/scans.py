@@ -90,6 +90,9 @@ class ScanEndpoints(EndpointGroup):
                 "properties.webhooks.status", "must contain {STATUS} so each status gets its own URL"
             )
         v.validate_developer_payload(props.get("developerPayload"), field="properties.developerPayload")
+        from airflow_copyleaks.scans.references import check_references_property
+
+        check_references_property(props)
         if "action" in props:
             props["action"] = _submit_action(props["action"])
         sensitivity = props.get("sensitivityLevel")

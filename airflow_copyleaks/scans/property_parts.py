@@ -335,9 +335,14 @@ class AiSourceMatch:
 
 @dataclass
 class References:
-    """``properties.references``.
+    """``properties.references``: Copyleaks' references validation (citation checking). The
+    completed webhook then carries a references section; read it with
+    :func:`airflow_copyleaks.checks.citations.summarize_citations`.
 
-    :param validate: Check the document's citations.
+    :param validate: Check that the document's references exist and are described correctly.
+    :param cross_check: Also match the in-text citations with the reference list (needs
+        ``validate``; the name comes from the issue that asked for it, not from Copyleaks' docs).
     """
 
     validate: bool | None = None
+    cross_check: bool | None = None

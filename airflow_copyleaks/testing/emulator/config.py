@@ -13,6 +13,13 @@ DEFAULT_API_KEY = "00000000-0000-0000-0000-000000000000"
 COPYLEAKS_WEBHOOK_RETRY_SCHEDULE: tuple[float, ...] = tuple(float(min(2**n, 65535)) for n in range(1, 17))
 
 
+# Settings that take one of a few strings.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "references_placement": ("top", "results"),
+    "references_fault": ("", "bad-entry", "bad-section"),
+}
+
+
 def _default_accounts() -> dict[str, str]:
     return {DEFAULT_EMAIL: DEFAULT_API_KEY}
 
@@ -72,6 +79,12 @@ class EmulatorConfig:
     # The 409 body for a duplicate id: "problem" (the problem-details "Conflict" the submit and
     # export docs show) or "envelope" (the {"error": {...}} shape other errors use).
     conflict_body_format: str = "problem"
+    # Where a completed webhook carries the references-validation section (the docs do not show
+    # it): "top" (``references``) or "results" (``results.references``); clients must read both.
+    references_placement: str = "top"
+    # "" (none), "bad-entry" (an entry with an unknown status and one that is not an object) or
+    # "bad-section" (the section is a string): malformed results for clients' error paths.
+    references_fault: str = ""
 
     def retry_delays(self) -> tuple[float, ...]:
         """Real seconds between webhook attempts: the explicit delays, or Copyleaks' schedule scaled."""
@@ -111,6 +124,10 @@ class EmulatorConfig:
             elif name == "conflict_body_format":
                 if value not in ("problem", "envelope"):
                     raise ValueError("conflict_body_format must be 'problem' or 'envelope'")
+                setattr(new, name, value)
+            elif name in _CHOICES:
+                if value not in _CHOICES[name]:
+                    raise ValueError(f"{name} must be one of {list(_CHOICES[name])}")
                 setattr(new, name, value)
             elif name == "webhook_retry_on":
                 if value not in ("5xx", "any"):

@@ -8,7 +8,7 @@ import math
 import time
 from typing import Any
 
-from . import ai_detection, writing_feedback
+from . import ai_detection, references, writing_feedback
 from .extraction import ExtractionError, extract_document, extract_image_text, extraction_title, meets_minimum
 from .scoring import Document, Match, Span, excluded_by_id, score, tokenize
 from .state import EmulatorState, Scan
@@ -252,7 +252,20 @@ class ScanEngine:
         payload = {"status": 0, "developerPayload": scan.developer_payload,
                    "scannedDocument": self._scanned_document(scan), "results": scan.results,
                    "notifications": {"alerts": alerts}}
+        if parse_bool(get_path(props, "references", "validate")):
+            self._add_references(scan, payload)
         self._send_status(scan, "completed", payload)
+
+    def _add_references(self, scan: Scan, payload: dict[str, Any]) -> None:
+        """The references-validation section, placed and (on request) broken as configured."""
+        assert scan.text is not None
+        cross = parse_bool(get_path(scan.properties, "references", "crosscheck"))
+        section = references.validate_references(scan.text, self.state.internet, cross_check=cross)
+        broken = references.malformed(section, self.state.config.references_fault)
+        if self.state.config.references_placement == "results":
+            payload["results"] = {**payload["results"], "references": broken}
+        else:
+            payload["references"] = broken
 
     def _result_item(self, section: str, match: Match) -> dict[str, Any]:
         doc = match.document

@@ -73,6 +73,8 @@ class Scan:
             "creditsCharged": self.credits_charged, "sandbox": self.sandbox, "results": self.results,
             "lastStatus": self.last_status, "lastPayload": self.last_payload,
             "exports": sorted(self.export_ids),
+            # As received (keys lower-cased), minus webhooks: their headers carry credentials.
+            "properties": {k: v for k, v in self.properties.items() if k != "webhooks"},
         }
 
 

@@ -57,6 +57,19 @@ def _content(kind: str, body: dict[str, Any], errors: dict[str, list[str]]) -> t
     return raw, filename, url
 
 
+def _references_errors(refs: Any) -> dict[str, list[str]]:
+    """``properties.references``: an object of booleans, as ASP.NET binds it (a string is refused)."""
+    if refs is None:
+        return {}
+    if not isinstance(refs, dict):
+        return {"properties.references": ["The references field must be an object."]}
+    errors = {}
+    for key, name in (("validate", "validate"), ("crosscheck", "crossCheck")):
+        if refs.get(key) is not None and not isinstance(refs[key], bool):
+            errors[f"properties.references.{name}"] = ["The JSON value could not be converted to System.Boolean."]
+    return errors
+
+
 @dataclass
 class Submission:
     raw: bytes
@@ -103,6 +116,7 @@ def parse_submission(kind: str, scan_id: str, body: Any) -> Submission | dict[st
     level = props.get("sensitivitylevel")
     if level is not None and (not isinstance(level, int) or not 1 <= level <= 5):
         errors["properties.sensitivityLevel"] = ["The field sensitivityLevel must be between 1 and 5."]
+    errors.update(_references_errors(props.get("references")))
     if errors:
         return errors
     return Submission(raw, filename, url, props, action)
