@@ -127,8 +127,9 @@ class DraftSource(Protocol):
 
 
 def parse_decision(decision: Decision | str) -> Decision:
+    """A Decision from its value or from the review's option label ("Publish", "Request edits", "Reject")."""
     try:
-        return Decision(decision)
+        return Decision(decision.strip().lower().replace(" ", "_") if isinstance(decision, str) else decision)
     except ValueError:
         choices = ", ".join(d.value for d in Decision)
         raise ValueError(f"decision must be one of {choices}, not {decision!r}") from None

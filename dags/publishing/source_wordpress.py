@@ -109,12 +109,15 @@ class WordPressDraftSource:
         *,
         per_page: int = PER_PAGE_LIMIT,
         note_meta_key: str = "copyleaks_review",
+        timeout: float = 60.0,
     ) -> None:
         if not 1 <= per_page <= PER_PAGE_LIMIT:
             raise ValueError(f"per_page must be between 1 and {PER_PAGE_LIMIT}, not {per_page}")
         self.conn_id = conn_id
         self.per_page = per_page
         self.note_meta_key = note_meta_key
+        self.timeout = timeout  # seconds per request, unless the connection's extra sets ``timeout``
+        self._default_timeout: bool | None = None
         self.requests = 0  # counted for the gate's cost figures
 
     def _call(
@@ -128,17 +131,26 @@ class WordPressDraftSource:
     ) -> Any:
         """One request; a refusal raises CmsError with WordPress's message (statuses in ``allow``
         are returned to the caller instead)."""
+        import requests
         from airflow.providers.http.hooks.http import HttpHook
 
         hook = HttpHook(method=method, http_conn_id=self.conn_id)
+        options: dict[str, Any] = {"check_response": False}
+        if self._default_timeout is None:  # once: the connection's own ``timeout`` extra wins
+            self._default_timeout = "timeout" not in hook.get_connection(self.conn_id).extra_dejson
+        if self._default_timeout:
+            options["timeout"] = self.timeout  # requests waits forever without one
         self.requests += 1
-        response = hook.run(
-            endpoint,
-            data=params if method == "GET" else None,
-            json=body,
-            headers={"Accept": "application/json"},
-            extra_options={"check_response": False},
-        )
+        try:
+            response = hook.run(
+                endpoint,
+                data=params if method == "GET" else None,
+                json=body,
+                headers={"Accept": "application/json"},
+                extra_options=options,
+            )
+        except (requests.ConnectionError, requests.Timeout) as err:
+            raise CmsError(f"WordPress did not answer {method} /{endpoint.split('?', 1)[0]}: {err}") from err
         if response.status_code < 400 or response.status_code in allow:
             return response
         code, message = _cms_message(response)

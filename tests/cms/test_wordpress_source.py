@@ -224,3 +224,31 @@ def test_the_source_is_chosen_by_name_and_connection(wordpress_conn: str) -> Non
     assert isinstance(chosen, WordPressDraftSource) and chosen.conn_id == wordpress_conn
     with pytest.raises(ValueError, match="per_page must be between 1 and 100"):
         WordPressDraftSource(wordpress_conn, per_page=101)
+
+
+def test_an_unreachable_or_silent_wordpress_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("AIRFLOW_CONN_WORDPRESS_DOWN", connection_env(f"http://127.0.0.1:{port}"))
+    with pytest.raises(CmsError, match=r"WordPress did not answer GET /wp-json/wp/v2/posts"):
+        _source("wordpress_down").list_drafts()
+
+    # Its own site: the slowed request finishes after the test, and must not touch another test's log.
+    with WordPressFake() as slow:
+        slow.add_user("editor", "pw")
+        post = slow.add_post("Post", "Text.")
+        monkeypatch.setenv("AIRFLOW_CONN_WORDPRESS_SLOW", connection_env(slow.url, password="pw"))
+        # A read, slowed down: a slowed write would still land after the client gave up.
+        slow.add_fault(f"/wp-json/wp/v2/posts/{post}", status=0, method="GET", delay_seconds=3)
+        with pytest.raises(CmsError, match=rf"WordPress did not answer GET /wp-json/wp/v2/posts/{post}"):
+            _source("wordpress_slow", timeout=0.5).apply_decision(str(post), "request_edits")
+        assert slow.writes() == [] and slow.post(post).status == "draft"  # type: ignore[union-attr]
+
+
+def test_the_review_options_are_decisions(wordpress: WordPressFake, wordpress_conn: str) -> None:
+    post = wordpress.add_post("Post", "Text.")
+    result = _source(wordpress_conn).apply_decision(str(post), "Request edits", "Name the source of the quote.")
+    assert (result.decision, wordpress.post(post).status) == ("request_edits", "pending")  # type: ignore[union-attr]

@@ -109,11 +109,19 @@ class WordPressFake:
 
     # -- faults and observation ----------------------------------------------------------------
     def add_fault(
-        self, path_prefix: str, *, status: int = 500, method: str = "*", count: int | None = 1, body: Any = None
+        self,
+        path_prefix: str,
+        *,
+        status: int = 500,
+        method: str = "*",
+        count: int | None = 1,
+        body: Any = None,
+        delay_seconds: float = 0.0,
     ) -> None:
         """Answer ``status`` to the next ``count`` requests (None: all) whose path starts with
         ``path_prefix``, before anything is read or written. Default bodies: WordPress's own for
-        500 and 401/403, a proxy's HTML page for 502/503/504."""
+        500 and 401, a proxy's HTML page for 502/503/504. ``delay_seconds`` waits first; with
+        ``status=0`` the request is then answered normally (a slow site)."""
         if body is None:
             if status in (502, 503, 504):
                 body = _proxy_page(status)
@@ -126,7 +134,7 @@ class WordPressFake:
             else:
                 body = {**_INTERNAL_ERROR, "data": {"status": status}}
         with self.site.lock:
-            self.site.faults.append(Fault(method.upper(), path_prefix, status, count, body))
+            self.site.faults.append(Fault(method.upper(), path_prefix, status, count, body, delay_seconds))
 
     def strip_authorization(self, on: bool = True) -> None:
         """Drop every request's Authorization header, as Apache in front of PHP-CGI does unless told."""

@@ -9,6 +9,7 @@ and their files. Injected faults answer before anything is read or written.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import math
@@ -74,7 +75,9 @@ def create_app(site: SiteState) -> FastAPI:
     async def faults_and_log(request: Request, call_next: Any) -> Response:
         path = request.url.path
         fault = site.take_fault(request.method, path)
-        if fault is None:
+        if fault is not None and fault.delay_seconds:
+            await asyncio.sleep(fault.delay_seconds)  # a slow site (the client's timeout may give up)
+        if fault is None or not fault.status:
             response: Response = await call_next(request)
         elif isinstance(fault.body, str):
             response = HTMLResponse(fault.body, status_code=fault.status)

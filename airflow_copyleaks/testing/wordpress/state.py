@@ -106,6 +106,7 @@ class Fault:
     status: int
     count: int | None  # None: every matching request
     body: Any  # JSON, or a str served as an HTML page (a proxy's error page)
+    delay_seconds: float = 0.0  # wait this long first; with status 0 the request then goes through
 
 
 @dataclass
