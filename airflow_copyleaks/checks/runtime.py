@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowSkipException
 
-from airflow_copyleaks import ids
+from airflow_copyleaks import ids, rescans
 from airflow_copyleaks.checks.batch import BatchRunner, ItemOutcome, workers_for_rate
 from airflow_copyleaks.checks.policy import Breach, Policy, decide, evaluate
 from airflow_copyleaks.checks.report import build_report, errors_message, hits_message, log_report
@@ -43,6 +43,7 @@ class CheckRun:
     scan_id_mode: str = "task"
     sandbox_override: bool | None = None
     nonce: str = ""  # set for force_new_scan: new ids once per DAG run
+    rescan_failed: bool = False  # check again, under a new id, an item whose paid answer was lost
     started: float = field(default_factory=time.monotonic)
     runner: BatchRunner[Any] | None = None
 
@@ -71,20 +72,33 @@ class CheckRun:
     def check_one(self, item: Item) -> ItemOutcome:
         prepared = self.spec.prepare(item)
         scan_id = self.scan_id(item.key, prepared)
-        try:
-            summary = self.spec.call(self.hook, scan_id, prepared, self.sandbox_override)
-        except CopyleaksConflictError:
-            return self._already_checked(item.key, scan_id, prepared)
-        self._save(scan_id, {**summary, "content_sha256": prepared.content_sha256})
-        return ItemOutcome(key=item.key, scan_id=scan_id, summary=summary, credits=float(summary.get("credits") or 0))
+        for _ in range(rescans.MAX_RESCANS):
+            try:
+                summary = self.spec.call(self.hook, scan_id, prepared, self.sandbox_override)
+            except CopyleaksConflictError:
+                stored = self.store.get_check_result(scan_id)
+                successor = rescans.rescan_id(scan_id)
+                # A paid answer that was lost: checked again under the next id of the item's
+                # chain, when asked to or when an earlier rescan already did (its answer is read back).
+                if stored is None and (self.rescan_failed or self.store.get_check_result(successor) is not None):
+                    self.log.info("Item %r: the answer to %s was lost; checking it as %s", item.key, scan_id, successor)
+                    scan_id = successor
+                    continue
+                return self._already_checked(item.key, scan_id, prepared, stored)
+            self._save(scan_id, {**summary, "content_sha256": prepared.content_sha256})
+            credits = float(summary.get("credits") or 0)
+            return ItemOutcome(key=item.key, scan_id=scan_id, summary=summary, credits=credits)
+        raise CopyleaksError(f"item {item.key!r} lost its answer {rescans.MAX_RESCANS} times; not checking it again")
 
-    def _already_checked(self, key: str, scan_id: str, prepared: Prepared) -> ItemOutcome:
+    def _already_checked(
+        self, key: str, scan_id: str, prepared: Prepared, stored: dict[str, Any] | None
+    ) -> ItemOutcome:
         """409: this id was checked before (a retry); its result is in the store, already paid."""
-        stored = self.store.get_check_result(scan_id)
         if stored is None:
             raise CopyleaksError(
                 f"scan id {scan_id!r} was already used but its result is not in the store; "
-                "set force_new_scan=True to check again (costs credits)"
+                "set rescan_failed=True to check again only the items whose answer was lost, or "
+                "force_new_scan=True to check every item again (both cost credits)"
             )
         if stored.get("content_sha256") not in (None, prepared.content_sha256):
             raise CopyleaksError(

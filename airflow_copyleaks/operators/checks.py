@@ -70,11 +70,17 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator):
         and the check's options, so any run over unchanged content reuses the earlier result.
     :param force_new_scan: Check again and pay again (deliberate rechecks): new ids once per DAG
         run, reused by its retries so that a retry does not pay again for what was checked.
+    :param rescan_failed: Check again, and pay again, only the items whose paid answer was lost
+        (Copyleaks used the id, the store has no answer): each gets a new id derived from the
+        lost one, every other item's result is read back. Later runs follow an item to its
+        newest check.
     :param max_workers: Threads for a batch (default: twice the connection's requests_per_second).
     :param max_details: Cap of detail entries (spans, matches) per item in the report.
     """
 
-    template_fields: Sequence[str] = ("copyleaks_conn_id", "policy", "sandbox", "scan_id_mode", "force_new_scan")
+    template_fields: Sequence[str] = (
+        "copyleaks_conn_id", "policy", "sandbox", "scan_id_mode", "force_new_scan", "rescan_failed",
+    )  # fmt: skip
     template_fields_renderers: ClassVar[dict[str, str]] = {"policy": "json"}
     ui_color = "#e8f1fb"
     items_field: ClassVar[str] = "texts"  # the argument that holds the batch, for messages
@@ -87,6 +93,7 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator):
         sandbox: bool | str | None = None,
         scan_id_mode: ScanIdMode = "task",
         force_new_scan: bool | str = False,
+        rescan_failed: bool | str = False,
         max_workers: int | None = None,
         max_details: int = 5,
         **kwargs: Any,
@@ -98,6 +105,7 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator):
         self.sandbox = sandbox
         self.scan_id_mode = scan_id_mode
         self.force_new_scan = force_new_scan
+        self.rescan_failed = rescan_failed
         self.max_workers = max_workers
         self.max_details = max_details
         self._run: CheckRun | None = None
@@ -137,6 +145,7 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator):
             scan_id_mode=self.scan_id_mode,
             sandbox_override=self._sandbox_override(),
             nonce=ids.force_nonce(ti.run_id) if config.as_bool(self.force_new_scan) else "",
+            rescan_failed=config.as_bool(self.rescan_failed),
         )
         outcomes = run.check_all(items, self.max_workers)
         return run.report_and_decide(outcomes, policy, thresholds, push_xcom=self.do_xcom_push)

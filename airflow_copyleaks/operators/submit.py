@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from airflow.sdk import BaseOperator
 
-from airflow_copyleaks import config, ids
+from airflow_copyleaks import config, ids, rescans
 from airflow_copyleaks import validation as v
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import (
@@ -92,6 +92,10 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         Copyleaks' 36 characters).
     :param force_new_scan: Deliberately scan again, paying again: new ids once per DAG run
         (retries of that run reuse them, so a retry never pays twice).
+    :param rescan_failed: Scan again only the items whose scan ended in a Copyleaks error that a
+        new scan may fix (5 download failed, 9 temporarily unavailable, 16 internal error): they
+        get a new id derived from the failed one, every other item keeps its scan and is not paid
+        for again. Later runs follow an item to its newest scan.
     :param wait_for_completion: Wait until the scans reach the action's final status.
     :param deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
     :param wait_timeout: Longest wait (seconds or timedelta); past it the task fails.
@@ -114,6 +118,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         "properties",
         "sandbox",
         "force_new_scan",
+        "rescan_failed",
         "action",
         "ocr_language",
     )
@@ -131,6 +136,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         scan_id_mode: str = "task",
         id_prefix: str = "af",
         force_new_scan: bool = False,
+        rescan_failed: bool | str = False,
         wait_for_completion: bool = False,
         deferrable: bool | None = None,
         wait_timeout: float | timedelta | None = None,
@@ -151,6 +157,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         self.scan_id_mode = scan_id_mode
         self.id_prefix = id_prefix
         self.force_new_scan = force_new_scan
+        self.rescan_failed = rescan_failed
         self.wait_for_completion = wait_for_completion
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.wait_timeout = wait_timeout
@@ -280,7 +287,7 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
         try:
             loaded = load(doc)
             base_props = _item_properties(base_props, doc)
-            scan_id = entry["scan_id"] = self._scan_id(ti, doc, loaded.sha256, nonce, base_props)
+            scan_id = self._current_scan_id(entry, self._scan_id(ti, doc, loaded.sha256, nonce, base_props))
             known = records.get_scans(self.store, [scan_id]).get(scan_id)
             if known is not None and known["status"] not in ("submitted",):
                 # Copyleaks already reported on it: submitting again could only answer 409.
@@ -329,6 +336,26 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             entry.update(submission="failed", error=str(err), retryable=bool(getattr(err, "retryable", False)))
             self.log.error("Item %s not submitted: %s", doc.key, err)
         return entry
+
+    def _current_scan_id(self, entry: dict[str, Any], first_id: str) -> str:
+        """The id the item's scan goes by now (see :mod:`airflow_copyleaks.rescans`), noted in
+        ``entry`` with the failed id it replaces."""
+
+        def failed(scan_id: str) -> bool:
+            record = self.store.get_scan(scan_id)
+            return record is not None and rescans.is_retryable_error(record.status, record.error_code)
+
+        scan_id, replaced = rescans.current_scan_id(
+            first_id, failed, lambda sid: self.store.get_scan(sid) is not None,
+            rescan_failed=config.as_bool(self.rescan_failed),
+        )  # fmt: skip
+        entry["scan_id"] = scan_id
+        if replaced is not None:
+            entry["replaces"] = replaced
+            self.log.info(
+                "Item %s: scan %s ended in a retryable error; its scan is now %s", entry["key"], replaced, scan_id
+            )
+        return scan_id
 
     def _meta(self, ti: Any, doc: Document) -> dict[str, Any]:
         map_index = getattr(ti, "map_index", -1)

@@ -53,16 +53,20 @@ class EmulatorClient:
 
     # ---- faults ---------------------------------------------------------------------------
     def add_fault(self, path_prefix: str, status: int = 503, count: int = 1, method: str | None = None,
-                  kind: str = "status", body: Any = None, delay_seconds: float = 0.0) -> None:
+                  kind: str = "status", body: Any = None, delay_seconds: float = 0.0,
+                  code: int | None = None) -> None:
         """The next ``count`` calls under ``path_prefix`` answer ``status`` before any other
         processing; with ``kind="reset_connection"`` they lose their connection instead, and with
         ``kind="expire_tokens"`` every token expires just as such a call arrives (it then gets 401),
         with ``kind="drop_answer"`` the call is processed (and charged) but its answer is lost, and
-        with ``kind="delay"`` it waits ``delay_seconds`` first (a slow Copyleaks).
+        with ``kind="delay"`` it waits ``delay_seconds`` first (a slow Copyleaks), and with
+        ``kind="scan_error"`` the next ``count`` submits under ``path_prefix`` (e.g.
+        ``/v3/scans/submit/url/<scan id>``) are accepted, then their scans end with the error
+        webhook of Copyleaks error ``code`` (5 download failed, 9 temporarily unavailable ...).
         ``body`` replaces the usual JSON answer for ``status`` (any error shape Copyleaks may send)."""
         self._call("POST", "faults", json={"path_prefix": path_prefix, "method": method, "status": status,
                                            "count": count, "kind": kind, "body": body,
-                                           "delay_seconds": delay_seconds})
+                                           "delay_seconds": delay_seconds, "code": code})
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")

@@ -27,6 +27,7 @@ from .validation import (
 )
 from .webhooks import Delivery, Dispatcher
 
+SUBMIT_PATHS = {"file": "/v3/scans/submit/file/", "ocr": "/v3/scans/submit/file/ocr/", "url": "/v3/scans/submit/url/"}
 STATUS_CODES = {"completed": 0, "error": 1, "creditsChecked": 2, "indexed": 3}
 RUNNING = ("queued",)
 WORDS_PER_CREDIT = 250  # 1 credit = 250 words [DOC-tech]
@@ -62,6 +63,8 @@ class ScanEngine:
                 sandbox=sandbox, generation=self.state.generation,
             )
             self.state.scans[(account, scan_id)] = scan
+        fault = self.state.take_fault("PUT", f"{SUBMIT_PATHS[kind]}{scan_id}", scan_error=True)
+        scan.fails_with = fault.code if fault is not None else 0
         self._schedule(scan)
         return 201, None
 
@@ -74,6 +77,9 @@ class ScanEngine:
 
     def _process(self, scan: Scan) -> None:
         if not self._alive(scan) or scan.status != "queued":
+            return
+        if scan.fails_with:
+            self._error(scan, scan.fails_with)
             return
         if scan.text is None:
             try:

@@ -59,6 +59,7 @@ class Scan:
     writing_feedback: dict[str, Any] | None = None
     export_ids: set[str] = field(default_factory=set)
     started: bool = False  # an action-1 scan after PATCH /v3/scans/start
+    fails_with: int = 0  # an injected Copyleaks error code the scan ends with (fault "scan_error")
     generation: int = 0
 
     @property
@@ -81,8 +82,9 @@ class Scan:
 # status: answer that status; reset_connection: drop the connection unanswered; expire_tokens:
 # every token expires as the call arrives, which then goes on (and gets 401); drop_answer: the
 # call is processed (and charged) as usual, then the connection drops before the answer; delay:
-# the call waits delay_seconds, then goes on as usual (a slow Copyleaks).
-FAULT_KINDS = ("status", "reset_connection", "expire_tokens", "drop_answer", "delay")
+# the call waits delay_seconds, then goes on as usual (a slow Copyleaks); scan_error: a submit that
+# is accepted (201) as usual, whose scan then ends with the error webhook of Copyleaks code ``code``.
+FAULT_KINDS = ("status", "reset_connection", "expire_tokens", "drop_answer", "delay", "scan_error")
 
 
 @dataclass
@@ -94,6 +96,7 @@ class Fault:
     kind: str = "status"  # one of FAULT_KINDS
     body: Any = None  # the answer's JSON body instead of the usual one for ``status``
     delay_seconds: float = 0.0  # for kind "delay"
+    code: int = 0  # for kind "scan_error": the Copyleaks error code the scan ends with
 
 
 @dataclass
@@ -245,9 +248,13 @@ class EmulatorState:
             if status == 429:
                 self.stats["rate_limited"] += 1
 
-    def take_fault(self, method: str, path: str) -> Fault | None:
+    def take_fault(self, method: str, path: str, *, scan_error: bool = False) -> Fault | None:
+        """The next fault for this call: the faults on the answer, or with ``scan_error`` those on
+        the outcome of the scan it submits (they never touch the answer)."""
         with self.lock:
             for fault in self.faults:
+                if (fault.kind == "scan_error") != scan_error:
+                    continue
                 if fault.remaining > 0 and path.startswith(fault.path_prefix) and (
                     fault.method is None or fault.method.upper() == method.upper()
                 ):

@@ -23,6 +23,7 @@ ERRORS: dict[int, tuple[str, str, str]] = {
     6: ("invalid_request_error", "file_too_large", "Cannot complete the scan request because the file is too large."),
     7: ("invalid_request_error", "text_read_failed", "Failed reading the submitted text."),
     8: ("invalid_request_error", "image_quality_too_low", "The image quality is too low to scan."),  # id: guess
+    9: ("api_error", "temporarily_unavailable", "Temporarily unavailable. Please try again later."),  # id: guess
     10: ("invalid_request_error", "file_type_not_supported", "This file type is not supported."),  # id: guess
     11: ("invalid_request_error", "not_enough_text",  # id: guess
          "Not enough text to scan. The minimum text length is 30 characters and at least 6 words."),
@@ -30,6 +31,8 @@ ERRORS: dict[int, tuple[str, str, str]] = {
          "You don't have enough credits to complete the request (required {required} credits)!"),
     14: ("invalid_request_error", "invalid_file", "The submitted file is invalid."),  # id: guess
     15: ("invalid_request_error", "invalid_url", "The submitted URL is invalid!"),  # id: guess
+    16: ("api_error", "internal_error",  # id: guess
+         "The server encountered an internal error or misconfiguration and was unable to complete your request."),
     24: ("invalid_request_error", "bad_filename", "Bad filename!"),  # id: guess
     25: ("invalid_request_error", "undefined_language", "Undefined language!"),  # id: guess
     26: ("invalid_request_error", "scan_still_running",  # id: guess

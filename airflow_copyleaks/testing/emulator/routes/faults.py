@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..state import FAULT_KINDS, Fault, WebhookFault
+from ..validation import ERRORS
 from .common import json_response, read_control_body, state_of
 
 router = APIRouter(prefix="/_emulator")
@@ -21,7 +22,10 @@ async def add_fault(request: Request) -> Response:
         return json_response(400, {"error": f"kind must be one of {', '.join(FAULT_KINDS)}"})
     fault = Fault(path_prefix=str(raw.get("path_prefix") or "/"), method=raw.get("method"),
                   status=int(raw.get("status") or 503), remaining=int(raw.get("count", 1)), kind=kind,
-                  body=raw.get("body"), delay_seconds=float(raw.get("delay_seconds") or 0))
+                  body=raw.get("body"), delay_seconds=float(raw.get("delay_seconds") or 0),
+                  code=int(raw.get("code") or 0))
+    if kind == "scan_error" and fault.code not in ERRORS:
+        return json_response(400, {"error": f"a scan_error fault needs code, one of {sorted(ERRORS)}"})
     state = state_of(request)
     with state.lock:
         state.faults.append(fault)
