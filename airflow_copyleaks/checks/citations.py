@@ -113,13 +113,18 @@ class CitationSummary:
         return evaluate(self.metrics(), thresholds, CITATION_METRICS)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able, for XCom and the report."""
+        """JSON-able, for XCom and the report; also the ``citations`` part the gate's review takes
+        (:func:`airflow_copyleaks.review.findings.draft_findings`): ``total``, ``unverified`` (every
+        reference not verified, unreadable ones included) and ``error`` (the section's problems,
+        joined; ``None`` when there are none), so an unreadable result flags the draft."""
         return {
             "requested": self.requested,
             "total": len(self.references),
+            "unverified": len(self.flagged),
             "counts": self.counts,
             "references": [r.to_dict() for r in self.references],
             "errors": list(self.errors),
+            "error": "; ".join(self.errors) or None,
         }
 
 

@@ -11,6 +11,8 @@ import pytest
 from airflow_copyleaks.checks.citations import citations_for_scan, summarize_citations
 from airflow_copyleaks.exceptions import CopyleaksValidationError
 from airflow_copyleaks.operators.submit import CopyleaksSubmitOperator
+from airflow_copyleaks.review.findings import draft_findings
+from airflow_copyleaks.review.policy import ReviewPolicy
 from airflow_copyleaks.scans.properties import References, ScanProperties
 from airflow_copyleaks.store.scan_store import ScanStore
 from tests.fixtures import context_for
@@ -75,6 +77,13 @@ def test_submit_with_references_validation_lists_verified_unverifiable_and_fabri
     assert [str(b) for b in summary.breaches()] == ["fabricated 1 > 0", "misattributed 1 > 0"]
     assert summary.breaches({"thresholds": {"unverifiable": 2}}) == []  # two tolerated
 
+    # The gate's review policy takes the summary's dict form as a draft's citations finding.
+    part = summary.to_dict()
+    assert (part["total"], part["unverified"], part["error"]) == (5, 4, None)
+    findings = draft_findings("draft", citations=part)
+    reasons = ReviewPolicy(unverified_references=0).verdict(findings).reasons
+    assert "4 of 5 reference(s) unverifiable or fabricated" in reasons
+
 
 def test_cross_check_reports_citations_missing_from_the_reference_list(
     scan_conn: str, store_file: str, copyleaks_emulator: Any
@@ -129,7 +138,13 @@ def test_a_malformed_citation_result_surfaces_as_an_error_entry(
     assert summary.count("malformed") == len(expected_errors) + len(malformed_entries)
     # The default policy counts unreadable results as hits: nothing malformed passes quietly.
     assert any(b.metric == "malformed" for b in summary.breaches())
-    assert summary.to_dict()["counts"]["malformed"] == summary.count("malformed")
+    part = summary.to_dict()
+    assert part["counts"]["malformed"] == summary.count("malformed")
+    # What the gate's review takes: the section's problems as its error, so the draft is flagged.
+    assert part["error"] == "; ".join(expected_errors)
+    assert part["unverified"] == len(summary.flagged)
+    reasons = ReviewPolicy().verdict(draft_findings("draft", citations=part)).reasons
+    assert f"citation check failed: {part['error']}" in reasons
 
 
 def test_a_scan_that_asked_for_references_but_got_none_is_reported() -> None:
