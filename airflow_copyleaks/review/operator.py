@@ -35,6 +35,20 @@ DEFAULT_TIMEOUT = timedelta(hours=4)
 log = logging.getLogger(__name__)
 
 
+def as_timeout(value: Any) -> timedelta:
+    """A response timeout from a timedelta or seconds; a review without one could wait forever."""
+    if isinstance(value, timedelta):
+        timeout = value
+    else:
+        try:
+            timeout = timedelta(seconds=float(value))
+        except (TypeError, ValueError):
+            raise CopyleaksValidationError("response_timeout", f"is {value!r}", limit="a positive duration") from None
+    if timeout <= timedelta(0):
+        raise CopyleaksValidationError("response_timeout", f"is {value!r}", limit="a positive duration")
+    return timeout
+
+
 class CopyleaksReviewOperator(HITLOperator):
     """Ask an editor to decide on one draft the review policy flagged.
 
@@ -45,14 +59,15 @@ class CopyleaksReviewOperator(HITLOperator):
     :param report_url: The audit report to link, overriding the review's own ``report_url``.
     :param default_option: Taken when nobody answers within ``response_timeout``: ``Request edits``
         (default) or ``Reject``; ``Publish`` is refused, a timeout never publishes.
-    :param response_timeout: How long the editor has (default four hours).
+    :param response_timeout: How long the editor has (default four hours): a timedelta, or seconds
+        (a number or a template rendering to one, e.g. from a DAG Param).
     :param notifiers: Notifiers called when the review opens (e.g. Slack, e-mail): the hook for
         telling editors; :class:`LogReviewNotifier` logs the review's UI link.
     :param assigned_users: Who may answer (``{"id": ..., "name": ...}`` or a list of them);
         anyone with access to the DAG when empty.
     """
 
-    template_fields: Sequence[str] = ("review", "report_url", "subject", "body")
+    template_fields: Sequence[str] = ("review", "report_url", "response_timeout", "subject", "body")
     template_fields_renderers = {"review": "json", "body": "md"}
     operator_extra_links = (CopyleaksAuditReportLink(),)
     ui_color = "#fde7c8"
@@ -63,7 +78,7 @@ class CopyleaksReviewOperator(HITLOperator):
         review: Any,
         report_url: str | None = None,
         default_option: str = REQUEST_EDITS,
-        response_timeout: timedelta | None = DEFAULT_TIMEOUT,
+        response_timeout: timedelta | float | str | None = DEFAULT_TIMEOUT,
         notifiers: Sequence[BaseNotifier] | BaseNotifier | None = None,
         assigned_users: Any = None,
         **kwargs: Any,
@@ -73,18 +88,19 @@ class CopyleaksReviewOperator(HITLOperator):
                 "default_option", f"is {default_option!r}: a review that times out must not publish",
                 limit=f"{REQUEST_EDITS!r} or {REJECT!r}",
             )  # fmt: skip
-        if response_timeout is None or response_timeout <= timedelta(0):
-            raise CopyleaksValidationError("response_timeout", f"is {response_timeout!r}", limit="a positive timedelta")
+        templated = isinstance(response_timeout, str) and "{{" in response_timeout
+        timeout = response_timeout if templated else as_timeout(response_timeout)
         kwargs.setdefault("subject", "Copyleaks review")
         super().__init__(
             options=list(OPTIONS),
             defaults=default_option,
             multiple=False,
-            response_timeout=response_timeout,
+            response_timeout=None if templated else timeout,  # type: ignore[arg-type]
             notifiers=notifiers,
             assigned_users=assigned_users,
             **kwargs,
         )
+        self.response_timeout = timeout  # type: ignore[assignment]
         self.review = review
         self.report_url = report_url
         self.default_option = default_option
@@ -92,6 +108,7 @@ class CopyleaksReviewOperator(HITLOperator):
     def execute(self, context: Context) -> Any:
         if not isinstance(self.review, Mapping) or not self.review.get("key"):
             raise CopyleaksValidationError("review", f"is {type(self.review).__name__}", limit="a dict with a 'key'")
+        self.response_timeout = as_timeout(self.response_timeout)
         request = build_review(self.review, self.review, report_url=self.report_url or self.review.get("report_url"))
         self.subject, self.body = request.subject, request.body
         return super().execute(context)

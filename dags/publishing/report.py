@@ -168,9 +168,10 @@ def write_report(
 ) -> dict[str, str]:
     """Write report.html, report.csv and report.json for ``rows``; return their locations."""
     from airflow_copyleaks.ui.locations import report_path
-    from publishing import moderation_report, plagiarism_report
+    from publishing import gate_report, moderation_report, plagiarism_report
 
-    renderer: Any = plagiarism_report if kind == "plagiarism" else moderation_report
+    renderers = {"plagiarism": plagiarism_report, "gate": gate_report}
+    renderer: Any = renderers.get(kind, moderation_report)
     sandbox = any(row.get("sandbox") for row in rows)
     document = {**asdict(run), "kind": kind, "sandbox": sandbox, "totals": totals, "rows": list(rows)}
     out = io.StringIO()
