@@ -61,6 +61,8 @@ def test_errors_have_wordpress_codes(wordpress: WordPressFake) -> None:
 
     assert answer("GET", f"{wordpress.url}/wp-json/wp/v2/users/me") == (401, "rest_not_logged_in")
     assert answer("GET", posts, params={"status": "draft"}) == (400, "rest_invalid_param")
+    anonymous = requests.get(posts, params={"status": "draft"}, timeout=10).json()
+    assert anonymous["data"]["details"]["status"]["code"] == "rest_forbidden_status"
     assert answer("GET", posts, params={"status": "draft", "per_page": 101}, auth=AUTH) == (400, "rest_invalid_param")
     assert answer("GET", posts, params={"status": "draft", "page": 9}, auth=AUTH) == (
         400,

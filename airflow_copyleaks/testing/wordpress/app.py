@@ -28,8 +28,10 @@ def wp_error(status: int, code: str, message: str, **data: Any) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, "data": {"status": status, **data}}, status_code=status)
 
 
-def _invalid_param(name: str, reason: str) -> JSONResponse:
-    return wp_error(400, "rest_invalid_param", f"Invalid parameter(s): {name}", params={name: reason})
+def _invalid_param(name: str, reason: str, code: str = "", status: int = 400) -> JSONResponse:
+    """WordPress's 400 for a parameter; ``details`` carries the inner error when there is one."""
+    details = {name: {"code": code, "message": reason, "data": {"status": status}}} if code else {}
+    return wp_error(400, "rest_invalid_param", f"Invalid parameter(s): {name}", params={name: reason}, details=details)
 
 
 def _user(site: SiteState, request: Request) -> User | JSONResponse | None:
@@ -96,7 +98,8 @@ def create_app(site: SiteState) -> FastAPI:
         query = request.query_params
         statuses = [s for s in query.get("status", "publish").split(",") if s]
         if user is None and any(s != "publish" for s in statuses):
-            return _invalid_param("status", "Status is forbidden.")
+            # What an anonymous request for drafts gets (the inner error is the 401 rest_forbidden_status).
+            return _invalid_param("status", "Status is forbidden.", "rest_forbidden_status", 401)
         try:
             per_page, page = int(query.get("per_page", "10")), int(query.get("page", "1"))
         except ValueError:
