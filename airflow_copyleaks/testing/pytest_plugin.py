@@ -4,6 +4,7 @@
   (``requests_per_second=0``) unless a test asks for it through the control API.
 * ``copyleaks_emulator`` (function): resets the server's state and configuration, then yields an
   EmulatorClient with ``.url``, ``.email`` and ``.api_key``.
+* ``wordpress_fake`` (function): a started, empty WordPress fake (a CMS for draft-source tests).
 
 Import-light on purpose: the emulator (FastAPI, uvicorn) is only imported when a fixture is used.
 """
@@ -11,7 +12,7 @@ Import-light on purpose: the emulator (FastAPI, uvicorn) is only imported when a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -44,3 +45,13 @@ def copyleaks_emulator(copyleaks_emulator_server: EmulatorServer) -> Iterator[Em
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def wordpress_fake() -> Iterator[Any]:
+    """A started WordPress fake (``airflow_copyleaks.testing.wordpress.WordPressFake``) on loopback,
+    empty: add users, posts and faults, then point an HTTP connection at ``.url``."""
+    from airflow_copyleaks.testing.wordpress import WordPressFake
+
+    with WordPressFake() as fake:
+        yield fake

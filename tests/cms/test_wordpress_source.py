@@ -252,3 +252,16 @@ def test_the_review_options_are_decisions(wordpress: WordPressFake, wordpress_co
     post = wordpress.add_post("Post", "Text.")
     result = _source(wordpress_conn).apply_decision(str(post), "Request edits", "Name the source of the quote.")
     assert (result.decision, wordpress.post(post).status) == ("request_edits", "pending")  # type: ignore[union-attr]
+
+
+def test_a_user_who_may_not_edit_fails_with_wordpress_message(
+    wordpress_fake: WordPressFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wordpress_fake.add_user("writer", "pw", role="contributor")
+    post = wordpress_fake.add_post("Post", "Text.")
+    monkeypatch.setenv("AIRFLOW_CONN_WORDPRESS_WRITER", connection_env(wordpress_fake.url, "writer", "pw"))
+
+    with pytest.raises(CmsError, match=r"403 to POST /wp-json/wp/v2/posts/\d+: rest_cannot_edit: Sorry, you are not"):
+        _source("wordpress_writer").apply_decision(str(post), "publish")
+
+    assert wordpress_fake.post(post).status == "draft" and wordpress_fake.writes() == []  # type: ignore[union-attr]
