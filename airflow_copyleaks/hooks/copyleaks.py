@@ -194,6 +194,14 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
                 self._export_pacer = WindowLimiter(backend, f"{s.account}\nexports", limit, window)
             return self._export_pacer
 
+    def resend_limiter(self, per_minute: float) -> WindowLimiter:
+        """The account's budget of "resend webhook" requests a minute, shared like the request rate.
+
+        :param per_minute: Most resend requests a minute, whichever process of the account asks.
+        """
+        limit = max(1, int(per_minute))
+        return WindowLimiter(self.backend, f"{self.settings.account}\nresends", limit, 60.0, what="resend")
+
     def get_token(self) -> Token:
         token = self.token_cache.get(self._login)
         if token.access_token != self._masked_token:

@@ -101,8 +101,11 @@ class WindowLimiter:
     little longer than the server's, so that network jitter never puts one too many into it.
     """
 
-    def __init__(self, store: SlotBackend, account: str, limit: int, window_seconds: float) -> None:
+    def __init__(
+        self, store: SlotBackend, account: str, limit: int, window_seconds: float, *, what: str = "export"
+    ) -> None:
         self.store = store
+        self.what = what
         self.limit = limit
         self.window_seconds = window_seconds * 1.05
         self.schedule = "window:" + hashlib.sha256(account.encode()).hexdigest()[:40]
@@ -112,16 +115,21 @@ class WindowLimiter:
         """Block until this call's slot; returns the seconds waited."""
         if self.limit <= 0:
             return 0.0
-        try:
-            slot = self.store.reserve_window_slot(self.schedule, self.limit, self.window_seconds)
-        except Exception as err:  # the store is down: keep the limit in this process rather than fail
-            if not self._warned:
-                log.warning("Shared export limit unavailable (%s); limiting this process only", type(err).__name__)
-                self._warned = True
-            from airflow_copyleaks.hooks.backends import MEMORY
-
-            slot = MEMORY.reserve_window_slot(self.schedule, self.limit, self.window_seconds)
-        delay = max(0.0, slot - time.time())
+        delay = max(0.0, self.reserve() - time.time())
         if delay:
             time.sleep(delay)
         return delay
+
+    def reserve(self) -> float:
+        """Take the next slot without waiting for it; returns when it comes (epoch seconds)."""
+        try:
+            return self.store.reserve_window_slot(self.schedule, self.limit, self.window_seconds)
+        except Exception as err:  # the store is down: keep the limit in this process rather than fail
+            if not self._warned:
+                log.warning(
+                    "Shared %s limit unavailable (%s); limiting this process only", self.what, type(err).__name__
+                )
+                self._warned = True
+            from airflow_copyleaks.hooks.backends import MEMORY
+
+            return MEMORY.reserve_window_slot(self.schedule, self.limit, self.window_seconds)

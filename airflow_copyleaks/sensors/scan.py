@@ -17,8 +17,8 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_copyleaks import config
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksScanFailed
-from airflow_copyleaks.waits import records
 from airflow_copyleaks.waits.domain import ScanWaitEvent, ScanWaitResult, build_event, normalise_statuses
+from airflow_copyleaks.waits.resend_policy import BlockingResender
 from airflow_copyleaks.waits.tasks import (
     check_once,
     coerce_scan_ids,
@@ -81,6 +81,15 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
             return float(self.resend_after_seconds)
         return config.get_float("resend_after_seconds")
 
+    def _resender(self, resend_after: float) -> BlockingResender:
+        # Kept across pokes (poke mode): the backoff of each scan and a held budget slot live on.
+        resender: BlockingResender | None = getattr(self, "_blocking_resender", None)
+        if resender is None:
+            budget = config.get_float("resend_budget_per_minute")
+            resender = BlockingResender(self.store, self.copyleaks_conn_id, resend_after, budget)
+            self._blocking_resender = resender
+        return resender
+
     def execute(self, context: Context) -> Any:
         if not coerce_scan_ids(self.scan_ids, allow_empty=True):  # a quiet interval: nothing to wait for
             raise AirflowSkipException("scan_ids is empty: no scan to wait for")
@@ -107,8 +116,7 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
                 self._finish(unregistered)
             resend_after = self._resend_after()
             if resend_after > 0:
-                resender = records.Resender(self.store, self.copyleaks_conn_id, resend_after)
-                unknown = resender.resend_silent_sync(pending, scans, time.time())
+                unknown = self._resender(resend_after).resend_due(pending, scans)
                 if unknown:
                     self._finish(
                         build_event(

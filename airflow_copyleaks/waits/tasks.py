@@ -30,6 +30,7 @@ from airflow_copyleaks.waits.domain import (
     export_event,
     scan_outcome,
 )
+from airflow_copyleaks.waits.resend_policy import BlockingResender
 
 
 def default_deferrable() -> bool:
@@ -108,7 +109,7 @@ def wait_in_worker(
     *,
     deadline: float,
     poll_interval: float,
-    resender: records.Resender | None,
+    resender: BlockingResender | None,
     sleep: Any = time.sleep,
 ) -> ScanWaitEvent:
     """Block until the scans are done, failed or the deadline passed; same event as the trigger."""
@@ -125,7 +126,7 @@ def wait_in_worker(
                 scan_ids, wanted, scans, status="timeout", message=f"timed out waiting for {len(pending)} scan(s)"
             )
         if resender is not None and resender.after_seconds > 0:
-            unknown = resender.resend_silent_sync(pending, scans, now)
+            unknown = resender.resend_due(pending, scans)
             if unknown:
                 return build_event(
                     scan_ids,
@@ -248,7 +249,8 @@ class ScanWaitMixin:
             if self.resend_after_seconds is not None
             else config.get_float("resend_after_seconds")
         )
-        resender = records.Resender(store, self.copyleaks_conn_id, resend_after)
+        budget = config.get_float("resend_budget_per_minute")
+        resender = BlockingResender(store, self.copyleaks_conn_id, resend_after, budget)
         return wait_in_worker(store, scan_ids, wanted, deadline=deadline, poll_interval=poll, resender=resender)
 
 
