@@ -99,7 +99,12 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "sensors": [{"integration-name": INTEGRATION, "python-modules": ["airflow_copyleaks.sensors.scan"]}],
-        "triggers": [{"integration-name": INTEGRATION, "python-modules": ["airflow_copyleaks.triggers.scan"]}],
+        "triggers": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_copyleaks.triggers.scan", "airflow_copyleaks.triggers.events"],
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "copyleaks",

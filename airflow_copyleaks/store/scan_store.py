@@ -7,7 +7,8 @@ duplicate webhook changes nothing. Ids are always bound parameters, never SQL te
 The class is assembled from one part per concern: ``engine`` (connections and transactions),
 ``migrations`` (schema upgrades), ``scans`` (scans, events and the watchers' cursor, with the
 status rules of ``status``), ``exports`` (exports, artifacts, check results) and
-``coordination`` (token cache, leases, request slots shared by processes).
+``coordination`` (token cache, leases, request slots shared by processes) and ``watermarks``
+(the completion feed of event-driven watchers and how far each has read it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from airflow_copyleaks.store.records import ExportStatus, ScanStatus, StoredEven
 from airflow_copyleaks.store.retention import Retention
 from airflow_copyleaks.store.scans import ScanRecords
 from airflow_copyleaks.store.status import EVENTS, FINAL_STATUSES, STATUS_EVENTS, STATUS_RANK
+from airflow_copyleaks.store.watermarks import Watermarks
 
 __all__ = [
     "EVENTS",
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 
-class ScanStore(ScanRecords, ExportRecords, Coordination, Retention):
+class ScanStore(ScanRecords, ExportRecords, Coordination, Retention, Watermarks):
     """See the module docstring; construct with a SQLAlchemy URL or use :func:`get_store`.
 
     :param url: SQLAlchemy URL: ``sqlite:///path`` or ``postgresql+psycopg2://...`` (or psycopg).

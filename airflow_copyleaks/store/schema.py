@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from airflow_copyleaks.store.types import JSONDocument, Text, UTCDateTime
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 INTEGER_MAX = 2**31 - 1  # the largest value the integer columns hold on PostgreSQL
 
 metadata = sa.MetaData()
@@ -227,6 +227,22 @@ def _to_v7(conn: sa.Connection) -> None:
             index.create(conn)
 
 
+# Version 8: how far each event-driven watcher (an asset watcher's trigger) has read the event feed,
+# so that a triggerer restart neither loses nor replays the scan completions it turns into asset
+# events. The key names the watcher (its name, or a digest of its filters).
+watermark = sa.Table(
+    "copyleaks_watermark",
+    metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+
+def _to_v8(conn: sa.Connection) -> None:
+    watermark.create(conn, checkfirst=True)
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _to_v1,
     2: _to_v2,
@@ -235,4 +251,5 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     5: _to_v5,
     6: _to_v6,
     7: _to_v7,
+    8: _to_v8,
 }

@@ -36,6 +36,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "store_url": "sqlite:////tmp/copyleaks-store.db",
         "poll_interval": 2.0,
     },
+    "airflow_copyleaks.triggers.events.CopyleaksScanCompletedTrigger": {
+        "statuses": ["completed", "error"],
+        "min_score": 30.0,
+        "developer_payload": "cms:post",
+        "developer_payload_pattern": "cms:.*",
+        "copyleaks_conn_id": "copyleaks_other",
+        "scan_id_prefix": "cms-",
+        "name": "takedown",
+        "store_url": "sqlite:////tmp/copyleaks-store.db",
+        "poll_interval": 2.0,
+    },
 }
 
 
