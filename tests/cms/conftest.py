@@ -42,3 +42,17 @@ def connection_env(url: str, login: str = EDITOR, password: str = APP_PASSWORD) 
 def wordpress_conn(wordpress: WordPressFake, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", connection_env(wordpress.url))
     return CONN_ID
+
+
+def seed_sample_drafts(fake: WordPressFake, ids: list[str]) -> dict[str, int]:
+    """The sample folder's drafts ``ids`` as WordPress drafts (with their hero images); their post ids."""
+    from publishing.source_folder import FolderDraftSource
+
+    source = FolderDraftSource(state_url="memory://unused")
+    posted = {}
+    for draft in source.list_drafts():
+        if draft.id in ids:
+            image = source.read_hero_image(draft)
+            media = fake.add_media(f"hero_{draft.id}.png", image) if image else 0
+            posted[draft.id] = fake.add_post(draft.title, draft.body, modified=draft.modified_at, featured_media=media)
+    return posted
