@@ -17,7 +17,9 @@ from pathlib import Path
 
 PLACEHOLDER_PREFIX = "change-me"  # every secret placeholder in .env.example starts so
 # Setting -> shortest accepted value. The webhook secret keys an HMAC (32 hex digits = 128 bits).
-MIN_LENGTH = {"COPYLEAKS_WEBHOOK_SECRET": 32, "AIRFLOW_ADMIN_PASSWORD": 12}
+# The JWT secret signs the Execution API's task tokens; MinIO refuses a secret key under 8 characters.
+MIN_LENGTH = {"COPYLEAKS_WEBHOOK_SECRET": 32, "AIRFLOW_ADMIN_PASSWORD": 12, "AIRFLOW_JWT_SECRET": 32,
+              "COPYLEAKS_S3_SECRET_KEY": 8}  # fmt: skip
 ALIASES = {"COPYLEAKS_WEBHOOK_SECRET": "AIRFLOW__COPYLEAKS__WEBHOOK_SECRET"}
 
 

@@ -35,7 +35,9 @@ AIRFLOW = Path(sys.executable).parent / "airflow"
 
 
 def airflow_services() -> list[str]:
-    return [name for name, spec in SERVICES.items() if isinstance(spec.get("command"), list)]
+    """Services that run the provider's image (the others are stock images: databases, MinIO)."""
+    provider_image = COMPOSE["x-provider-image"]["image"]
+    return [n for n, s in SERVICES.items() if isinstance(s.get("command"), list) and s["image"] == provider_image]
 
 
 @pytest.mark.parametrize("name", airflow_services())
@@ -65,7 +67,7 @@ def test_every_airflow_variable_names_a_real_setting() -> None:
     for key in environment:
         match = re.fullmatch(r"AIRFLOW__([A-Z0-9_]+?)__([A-Z0-9_]+)", key)
         if not match:
-            assert key.startswith("AIRFLOW_CONN_"), key
+            assert key.startswith(("AIRFLOW_CONN_", "AWS_")), key
             continue
         section, option = match.group(1).lower(), match.group(2).lower()
         if section == "copyleaks":
@@ -97,6 +99,7 @@ def _service_addresses() -> dict[str, int]:
         "postgres": 5432,
         "copyleaks-store": 5432,
         "redis": 6379,
+        "copyleaks-s3": 9000,
     }
 
 
@@ -151,7 +154,7 @@ def test_published_ports_listen_on_loopback_only() -> None:
 
 def test_long_running_services_restart_when_they_die() -> None:
     for name, spec in SERVICES.items():
-        expected = "no" if name in ("airflow-init", "preflight") else "always"
+        expected = "no" if name in ("airflow-init", "preflight", "copyleaks-s3-bucket") else "always"
         assert spec.get("restart") == expected, name
 
 
@@ -172,6 +175,7 @@ def test_receiver_and_emulator_get_no_metadata_db_or_broker_credentials(tmp_path
         "AIRFLOW__COPYLEAKS__STORE_URL",
         "AIRFLOW__COPYLEAKS__WEBHOOK_SECRET",
         "AIRFLOW__COPYLEAKS__ARTIFACTS_URL",
+        *(k for k in COMPOSE["x-airflow-common"]["environment"] if k.startswith("AWS_")),  # the bucket's
     }
     native = NativeStack(workdir=tmp_path, env_file=ROOT / ".env.example").service_environment("copyleaks-webhooks")
     assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in native and "POSTGRES_PASSWORD" not in native
