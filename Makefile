@@ -18,7 +18,7 @@ FLOOR_STAMP   := $(FLOOR_VENV)/.installed-$(FLOOR_AIRFLOW)
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,emulator,postgres,docs]' \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,emulator,postgres,docs,distributed]' \
 		'apache-airflow==$(NEWEST_AIRFLOW)'
 	touch $(STAMP)
 
@@ -33,7 +33,7 @@ $(FLOOR_STAMP): pyproject.toml $(STAMP)
 
 install-floor: $(FLOOR_STAMP)
 
-# The tests start a throwaway PostgreSQL cluster: install Debian's server where it is missing.
+# The tests start a throwaway PostgreSQL cluster (and Redis): install Debian's servers where missing.
 system-deps:
 	@if ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -46,6 +46,12 @@ system-deps:
 		echo "Installing Chromium (Debian package) for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "/usr/bin/chromium is missing: install the 'chromium' package"; exit 1; fi
+	@# The distributed test's Celery broker: Debian's Redis server, started by the test itself.
+	@if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Redis (Debian package) for the distributed test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else echo "redis-server is missing: install the 'redis-server' package"; exit 1; fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -59,7 +65,8 @@ test: install system-deps lint docs
 # tests/ui runs here too: tests/ui/floor.py gives its fixtures the 3.1 equivalents of 3.3's teams.
 test-floor: install-floor system-deps
 	$(FLOOR_VENV)/bin/python -c 'import airflow; print("apache-airflow", airflow.__version__)'
-	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e" --ignore=tests/stack --ignore=tests/e2e
+	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e and not distributed" \
+		--ignore=tests/stack --ignore=tests/e2e --ignore=tests/distributed
 
 # The documentation site (Sphinx, with autodoc), warnings as errors: `make test` builds it too.
 docs: install
