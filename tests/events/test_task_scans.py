@@ -16,7 +16,7 @@ from tests.scans.conftest import TEXT, receiver, scan_conn  # noqa: F401  (fixtu
 pytestmark = pytest.mark.asyncio
 
 
-async def test_a_task_scan_drives_watchers_of_its_connection_only(scan_conn: str, store_file: str) -> None:
+async def test_a_task_scan_drives_watchers_of_its_connection_only(scan_conn: str, store_file: str) -> None:  # noqa: F811
     store = get_store(store_file)
     mine = CopyleaksScanCompletedTrigger(
         copyleaks_conn_id="copyleaks_default", store_url=store_file, poll_interval=0.05
