@@ -7,7 +7,8 @@ never see 7. Serialising every insert behind one lock avoided that, at the price
 deliveries behind the slowest.
 
 Here inserts never wait for each other. Each writer takes a *shared* advisory lock (``WRITERS``)
-before it draws its id, then a shared lock named by its id (``IDS``, id). A reader first reads how
+before it draws its id, then a shared lock named by its id (``IDS``, id), all within its INSERT
+(:data:`NEXT_EVENT_ID`). A reader first reads how
 far the sequence has gone (``allocated``), then the lock table: every id at or below
 ``allocated`` that is not visible yet belongs to a writer still holding ``WRITERS``. If every such
 writer has published its id, the reader may go up to just below the lowest one; if one has not yet
@@ -25,9 +26,17 @@ WRITERS = 721654001  # key 0: held, shared, by every event insert in flight
 IDS = 721654002  # key: the event id a writer drew
 
 _SEQUENCE = "pg_get_serial_sequence('copyleaks_event', 'id')"
-_DRAW_ID = sa.text(
-    f"SELECT drawn.id, pg_advisory_xact_lock_shared({IDS}, drawn.id::int) "
-    f"FROM (SELECT nextval({_SEQUENCE}) AS id) AS drawn"
+# The id of a new event row, as a scalar subquery its INSERT evaluates: announce the insert
+# (WRITERS), draw the id, publish it (IDS). Each step runs on the row the step before it
+# produced, and OFFSET 0 keeps PostgreSQL from merging the subqueries, so the order holds within
+# the one statement, and the insert costs no round trip of its own for it.
+NEXT_EVENT_ID = sa.literal_column(
+    f"(SELECT drawn.id FROM ("
+    f"  SELECT nextval({_SEQUENCE}) AS id FROM ("
+    f"    SELECT pg_advisory_xact_lock_shared({WRITERS}, 0)::text AS announced OFFSET 0"
+    f"  ) AS writer WHERE writer.announced IS NOT NULL OFFSET 0"
+    f") AS drawn WHERE pg_advisory_xact_lock_shared({IDS}, drawn.id::int)::text IS NOT NULL)",
+    sa.BigInteger(),
 )
 _ALLOCATED = sa.text(f"SELECT pg_sequence_last_value({_SEQUENCE}::regclass)")
 _IN_FLIGHT = sa.text(
@@ -43,12 +52,6 @@ _IN_FLIGHT = sa.text(
     FROM pg_database db WHERE db.datname = current_database()
     """
 )
-
-
-def draw_event_id(conn: sa.Connection) -> int:
-    """In a writer's transaction: announce the insert, draw its id and publish it (all until commit)."""
-    conn.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(WRITERS, 0)))
-    return int(conn.execute(_DRAW_ID).scalar_one())
 
 
 def visible_horizon(conn: sa.Connection) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +15,12 @@ from airflow_copyleaks.store import schema as t
 from airflow_copyleaks.store.engine import StoreEngine, chunks, utcnow
 from airflow_copyleaks.store.records import ScanStatus, StoredEvent, document
 from airflow_copyleaks.store.status import EVENTS, STATUS_EVENTS, advances, status_fields
+
+# A delivery's statements are built once and given their values at execution: a statement built
+# per call with its values inline makes SQLAlchemy derive a cache key from every value (the JSON
+# payload's type included) on each delivery, which cost more than the SQL itself.
+_READ_SCAN_FOR_UPDATE = sa.select(t.scan).where(t.scan.c.scan_id == sa.bindparam("key")).with_for_update()
+_UPDATE_SCAN = sa.update(t.scan).where(t.scan.c.scan_id == sa.bindparam("key"))
 
 
 class ScanRecords(StoreEngine):
@@ -57,22 +64,26 @@ class ScanRecords(StoreEngine):
             "payload": payload,
             "received_at": utcnow(),
         }
-        if not self.is_sqlite:
-            # Ids must become visible in order for the watchers' cursor (event_order.py).
-            values["id"] = event_order.draw_event_id(conn)
-        insert = self._insert(t.event).values(**values)
-        if not conn.execute(insert.on_conflict_do_nothing(index_elements=["scan_id", "event", "digest"])).rowcount:
+        if not conn.execute(self._insert_event, values).rowcount:
             return False
         self._fold(conn, scan_id, event, payload)
         return True
+
+    @cached_property
+    def _insert_event(self) -> Any:
+        """The event INSERT (a duplicate delivery inserts nothing), built once per store."""
+        insert = self._insert(t.event)
+        if not self.is_sqlite:
+            # Ids must become visible in order for the watchers' cursor (event_order.py).
+            insert = insert.values(id=event_order.NEXT_EVENT_ID)
+        return insert.on_conflict_do_nothing(index_elements=["scan_id", "event", "digest"])
 
     def _fold(self, conn: sa.Connection, scan_id: str, event: str, payload: dict[str, Any]) -> None:
         """Count a new event on its scan and let it advance the status."""
         now = utcnow()
         # FOR UPDATE (PostgreSQL; SQLite writers are serial anyway): the status is computed from
         # this read, and mark_started() must not slip in between the read and the write.
-        read_scan = sa.select(t.scan).where(t.scan.c.scan_id == scan_id).with_for_update()
-        row = conn.execute(read_scan).mappings().first()
+        row = conn.execute(_READ_SCAN_FOR_UPDATE, {"key": scan_id}).mappings().first()
         if row is None and event == "deleted":
             return  # a delete request's completion: an event, but no scan to fold it into
         if row is None:
@@ -82,11 +93,11 @@ class ScanRecords(StoreEngine):
                 .values(scan_id=scan_id, status="submitted", event_count=0, meta={}, created_at=now, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["scan_id"])
             )
-            row = conn.execute(read_scan).mappings().one()
+            row = conn.execute(_READ_SCAN_FOR_UPDATE, {"key": scan_id}).mappings().one()
         changes: dict[str, Any] = {"event_count": row["event_count"] + 1, "updated_at": now}
         if event in STATUS_EVENTS and advances(row["status"], event):
             changes.update(status_fields(event, payload))
-        conn.execute(sa.update(t.scan).where(t.scan.c.scan_id == scan_id).values(**changes))
+        conn.execute(_UPDATE_SCAN, {"key": scan_id, **changes})
 
     def mark_started(self, scan_ids: Sequence[str]) -> None:
         """Price-checked scans that Copyleaks accepted to start."""

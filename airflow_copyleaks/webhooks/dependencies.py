@@ -35,7 +35,11 @@ class ReceiverConfig:
     gate: StoreGate
 
 
-def receiver(request: Request) -> ReceiverConfig:
+# The dependencies are coroutines although they do no I/O: FastAPI runs a plain ``def``
+# dependency in the host's shared thread pool, a thread hop per dependency per delivery.
+
+
+async def receiver(request: Request) -> ReceiverConfig:
     config: ReceiverConfig = request.app.state.copyleaks
     return config
 
@@ -65,15 +69,15 @@ def _authenticate(config: ReceiverConfig, request: Request, purpose: str, ident:
     return ident
 
 
-def scan_credential(scan_id: str, request: Request, config: Receiver) -> str:
+async def scan_credential(scan_id: str, request: Request, config: Receiver) -> str:
     return _authenticate(config, request, "scan", scan_id)
 
 
-def export_credential(export_id: str, request: Request, config: Receiver) -> str:
+async def export_credential(export_id: str, request: Request, config: Receiver) -> str:
     return _authenticate(config, request, "export", export_id)
 
 
-def delete_credential(request_id: str, request: Request, config: Receiver) -> str:
+async def delete_credential(request_id: str, request: Request, config: Receiver) -> str:
     return _authenticate(config, request, "delete", request_id)
 
 

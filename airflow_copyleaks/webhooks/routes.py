@@ -106,7 +106,7 @@ artifacts = APIRouter()
 health_router = APIRouter()
 
 
-def status_event(status: str) -> str:
+async def status_event(status: str) -> str:  # async: no thread hop (dependencies.py)
     event = STATUSES.get(status.lower())
     if event is None:
         raise HTTPException(404, f"unknown status {status!r}")
