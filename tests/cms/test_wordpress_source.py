@@ -36,6 +36,31 @@ def test_lists_every_draft_across_pages(wordpress: WordPressFake, wordpress_conn
     assert ["page=1" in pages[0], "page=2" in pages[1], "page=3" in pages[2]] == [True, True, True]
 
 
+def test_a_draft_published_between_two_pages_does_not_fail_the_listing(
+    wordpress: WordPressFake, wordpress_conn: str
+) -> None:
+    drafts = [wordpress.add_post(f"Draft {n}", "Text.") for n in range(7)]
+    # Someone publishes the first draft right after the gate read page 2: two pages are left.
+    wordpress.after_request("&page=2", lambda: wordpress.edit_post(drafts[0], status="publish"))
+
+    found = _source(wordpress_conn, per_page=3).list_drafts()
+
+    assert sorted(int(d.id) for d in found) == drafts[:6]  # the seventh moved to page 2: next run
+    assert [status for method, path, status in wordpress.requests if "&page=3" in path] == [400]
+
+
+def test_a_listing_without_page_counts_reads_on_while_pages_are_full(
+    wordpress: WordPressFake, wordpress_conn: str
+) -> None:
+    drafts = [wordpress.add_post(f"Draft {n}", "Text.") for n in range(6)]
+    wordpress.drop_pagination_headers()
+
+    found = _source(wordpress_conn, per_page=3).list_drafts()
+
+    assert sorted(int(d.id) for d in found) == drafts
+    assert len(wordpress.requests) == 3  # two full pages, then WordPress's "no such page"
+
+
 def test_a_draft_reads_as_plain_text_with_its_hero_image(wordpress: WordPressFake, wordpress_conn: str) -> None:
     media = wordpress.add_media("ferry.png", PNG)
     post = wordpress.add_post(

@@ -14,7 +14,7 @@ Like the Copyleaks emulator it imports nothing from the provider or Airflow.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from typing import Any
@@ -136,6 +136,13 @@ class WordPressFake:
         with self.site.lock:
             self.site.faults.append(Fault(method.upper(), path_prefix, status, count, body, delay_seconds))
 
+    def after_request(self, target: str, action: Callable[[], None]) -> None:
+        """Run ``action`` (say, ``lambda: wp.edit_post(7, status="publish")``) once, right after the
+        first request whose ``"METHOD /path?query"`` contains ``target`` is answered: the site
+        changing between two requests of a client."""
+        with self.site.lock:
+            self.site.after.append((target, action))
+
     def strip_authorization(self, on: bool = True) -> None:
         """Drop every request's Authorization header, as Apache in front of PHP-CGI does unless told."""
         self.site.strip_authorization = on
@@ -150,9 +157,14 @@ class WordPressFake:
         """The requests that could change something and were answered with a success."""
         return [r for r in self.requests if r[0] in ("POST", "PUT", "PATCH", "DELETE") and r[2] < 400]
 
+    def drop_pagination_headers(self, on: bool = True) -> None:
+        """Answer listings without ``X-WP-Total`` / ``X-WP-TotalPages``."""
+        self.site.pagination_headers = not on
+
     def reset(self) -> None:
         self.site.reset()
         self.site.strip_authorization = False
+        self.site.pagination_headers = True
 
 
 def running_wordpress(**kwargs: Any) -> Iterator[WordPressFake]:

@@ -88,6 +88,7 @@ def create_app(site: SiteState) -> FastAPI:
         query = f"?{request.url.query}" if request.url.query else ""
         with site.lock:
             site.log.append((request.method, f"{path}{query}", response.status_code))
+        site.run_after(f"{request.method} {path}{query}")
         return response
 
     @app.get(f"{API}/posts")
@@ -127,7 +128,7 @@ def create_app(site: SiteState) -> FastAPI:
             links.append(f'<{request.url.include_query_params(page=page - 1)}>; rel="prev"')
         if page < pages:
             links.append(f'<{request.url.include_query_params(page=page + 1)}>; rel="next"')
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)} if site.pagination_headers else {}
         if links:
             headers["Link"] = ", ".join(links)
         return JSONResponse(chosen, headers=headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -124,6 +125,7 @@ class SiteState:
         self.lock = threading.RLock()
         self.registered_meta = registered_meta
         self.strip_authorization = False  # as some Apache/CGI setups do: every request arrives anonymous
+        self.pagination_headers = True  # False: X-WP-Total(Pages) dropped, as some caching proxies do
         self.reset()
 
     def reset(self) -> None:
@@ -133,6 +135,9 @@ class SiteState:
             self.users: dict[str, User] = {}
             self.faults: list[Fault] = []
             self.log: list[tuple[str, str, int]] = []  # (method, path with query, status answered)
+            # One-shot changes made right after a matching request is answered (someone editing
+            # the site between two requests of a client): (text the path with query contains, action).
+            self.after: list[tuple[str, Callable[[], None]]] = []
             self._next_id = 100
 
     def new_id(self) -> int:
@@ -150,6 +155,13 @@ class SiteState:
                             self.faults.remove(fault)
                     return fault
             return None
+
+    def run_after(self, target: str) -> None:
+        with self.lock:
+            due = [entry for entry in self.after if entry[0] in target]
+            self.after = [entry for entry in self.after if entry[0] not in target]
+        for _, action in due:
+            action()
 
     def touch(self, post: Post) -> None:
         """WordPress sets ``modified`` on every save; keep it strictly increasing per post."""
