@@ -13,7 +13,17 @@ import pytest
 import airflow_copyleaks
 
 PACKAGE_DIR = Path(airflow_copyleaks.__file__).parent
-KEEPING_THE_RULE = ["operators", "triggers", "sensors", "waits", "checks", "scans", "hooks", "testing/emulator"]
+KEEPING_THE_RULE = [
+    "operators",
+    "triggers",
+    "sensors",
+    "waits",
+    "checks",
+    "scans",
+    "hooks",
+    "testing/emulator",
+    "testing/wordpress",
+]
 MODULE_MAX_LINES = 400
 FUNCTION_MAX_LINES = 60
 

@@ -15,7 +15,7 @@ import binascii
 import math
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from airflow_copyleaks.testing.wordpress.state import SETTABLE_STATUSES, Post, SiteState, User
@@ -70,149 +70,170 @@ def _find(site: SiteState, post_id: int) -> Post | JSONResponse:
     return post if post else wp_error(404, "rest_post_invalid_id", "Invalid post ID.")
 
 
+router = APIRouter()
+
+
+async def faults_and_log(request: Request, call_next: Any) -> Response:
+    """Injected faults answer first; every request is logged, then any change due after it runs."""
+    site: SiteState = request.app.state.site
+    path = request.url.path
+    fault = site.take_fault(request.method, path)
+    if fault is not None and fault.delay_seconds:
+        await asyncio.sleep(fault.delay_seconds)  # a slow site (the client's timeout may give up)
+    if fault is None or not fault.status:
+        response: Response = await call_next(request)
+    elif isinstance(fault.body, str):
+        response = HTMLResponse(fault.body, status_code=fault.status)
+    else:
+        response = JSONResponse(fault.body, status_code=fault.status)
+    query = f"?{request.url.query}" if request.url.query else ""
+    with site.lock:
+        site.log.append((request.method, f"{path}{query}", response.status_code))
+    site.run_after(f"{request.method} {path}{query}")
+    return response
+
+
+@router.get(f"{API}/posts")
+def list_posts(request: Request) -> Response:
+    site: SiteState = request.app.state.site
+    user = _user(site, request)
+    if isinstance(user, JSONResponse):
+        return user
+    query = request.query_params
+    statuses = [s for s in query.get("status", "publish").split(",") if s]
+    if user is None and any(s != "publish" for s in statuses):
+        # What an anonymous request for drafts gets (the inner error is the 401 rest_forbidden_status).
+        return _invalid_param("status", "Status is forbidden.", "rest_forbidden_status", 401)
+    try:
+        per_page, page = int(query.get("per_page", "10")), int(query.get("page", "1"))
+    except ValueError:
+        return _invalid_param("per_page", "per_page is not of type integer.")
+    if not 1 <= per_page <= 100:
+        return _invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
+    if page < 1:
+        return _invalid_param("page", "page must be greater than or equal to 1")
+    orderby = query.get("orderby", "date")
+    key = {"id": lambda p: p.id, "modified": lambda p: p.modified}.get(orderby, lambda p: p.modified)
+    with site.lock:
+        matching = sorted((p for p in site.posts.values() if p.status in statuses), key=key)
+        if query.get("order", "desc") == "desc":
+            matching.reverse()
+        total, pages = len(matching), math.ceil(len(matching) / per_page)
+        if page > pages and total > 0:
+            return wp_error(
+                400,
+                "rest_post_invalid_page_number",
+                "The page number requested is larger than the number of pages available.",
+            )
+        chosen = [_post_json(site, p, request) for p in matching[(page - 1) * per_page : page * per_page]]
+    links = []
+    if page > 1:
+        links.append(f'<{request.url.include_query_params(page=page - 1)}>; rel="prev"')
+    if page < pages:
+        links.append(f'<{request.url.include_query_params(page=page + 1)}>; rel="next"')
+    headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)} if site.pagination_headers else {}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return JSONResponse(chosen, headers=headers)
+
+
+@router.get(f"{API}/posts/{{post_id}}")
+def get_post(post_id: int, request: Request) -> Response:
+    site: SiteState = request.app.state.site
+    user = _user(site, request)
+    if isinstance(user, JSONResponse):
+        return user
+    with site.lock:
+        post = _find(site, post_id)
+        if isinstance(post, JSONResponse):
+            return post
+        if post.status != "publish" and user is None:
+            return wp_error(401, "rest_forbidden", "Sorry, you are not allowed to do that.")
+        return JSONResponse(_post_json(site, post, request))
+
+
+@router.post(f"{API}/posts/{{post_id}}")
+async def update_post(post_id: int, request: Request) -> Response:
+    site: SiteState = request.app.state.site
+    user = _user(site, request)
+    if isinstance(user, JSONResponse):
+        return user
+    body = await request.json() if await request.body() else {}
+    with site.lock:
+        post = _find(site, post_id)
+        if isinstance(post, JSONResponse):
+            return post
+        if user is None or user.role != "editor":
+            status = 401 if user is None else 403
+            return wp_error(status, "rest_cannot_edit", "Sorry, you are not allowed to edit this post.")
+        status_value = body.get("status")
+        if status_value is not None and status_value not in SETTABLE_STATUSES:
+            return _invalid_param("status", f"status is not one of {', '.join(SETTABLE_STATUSES)}.")
+        post.status = status_value or post.status
+        post.title = body.get("title", post.title)
+        post.content = body.get("content", post.content)
+        for meta_key, value in (body.get("meta") or {}).items():
+            if meta_key in site.registered_meta:  # WordPress ignores keys the site did not register
+                post.meta[meta_key] = str(value)
+        site.touch(post)
+        return JSONResponse(_post_json(site, post, request))
+
+
+@router.delete(f"{API}/posts/{{post_id}}")
+def delete_post(post_id: int, request: Request) -> Response:
+    site: SiteState = request.app.state.site
+    user = _user(site, request)
+    if isinstance(user, JSONResponse):
+        return user
+    with site.lock:
+        post = _find(site, post_id)
+        if isinstance(post, JSONResponse):
+            return post
+        if user is None or user.role != "editor":
+            status = 401 if user is None else 403
+            return wp_error(status, "rest_cannot_delete", "Sorry, you are not allowed to delete this post.")
+        if request.query_params.get("force") in ("1", "true"):
+            previous = _post_json(site, site.posts.pop(post_id), request)
+            return JSONResponse({"deleted": True, "previous": previous})
+        if post.status == "trash":
+            return wp_error(410, "rest_already_trashed", "The post has already been deleted.")
+        post.status = "trash"
+        site.touch(post)
+        return JSONResponse(_post_json(site, post, request))
+
+
+@router.get(f"{API}/users/me")
+def me(request: Request) -> Response:
+    site: SiteState = request.app.state.site
+    user = _user(site, request)
+    if isinstance(user, JSONResponse):
+        return user
+    if user is None:
+        return wp_error(401, "rest_not_logged_in", "You are not currently logged in.")
+    return JSONResponse({"id": user.id, "name": user.name, "slug": user.name})
+
+
+@router.get(f"{API}/media/{{media_id}}")
+def get_media(media_id: int, request: Request) -> Response:
+    site: SiteState = request.app.state.site
+    media = site.media.get(media_id)
+    if media is None:
+        return wp_error(404, "rest_post_invalid_id", "Invalid post ID.")
+    return JSONResponse(media.as_json(str(request.base_url).rstrip("/")))
+
+
+@router.get("/wp-content/uploads/{year}/{month}/{filename}")
+def upload(year: str, month: str, filename: str, request: Request) -> Response:
+    site: SiteState = request.app.state.site
+    found = next((m for m in site.media.values() if m.filename == filename), None)
+    if found is None:
+        return HTMLResponse("<h1>Not Found</h1>", status_code=404)
+    return Response(found.data, media_type=found.mime_type)
+
+
 def create_app(site: SiteState) -> FastAPI:
     app = FastAPI(title="WordPress (fake)", openapi_url=None, docs_url=None, redoc_url=None)
-
-    @app.middleware("http")
-    async def faults_and_log(request: Request, call_next: Any) -> Response:
-        path = request.url.path
-        fault = site.take_fault(request.method, path)
-        if fault is not None and fault.delay_seconds:
-            await asyncio.sleep(fault.delay_seconds)  # a slow site (the client's timeout may give up)
-        if fault is None or not fault.status:
-            response: Response = await call_next(request)
-        elif isinstance(fault.body, str):
-            response = HTMLResponse(fault.body, status_code=fault.status)
-        else:
-            response = JSONResponse(fault.body, status_code=fault.status)
-        query = f"?{request.url.query}" if request.url.query else ""
-        with site.lock:
-            site.log.append((request.method, f"{path}{query}", response.status_code))
-        site.run_after(f"{request.method} {path}{query}")
-        return response
-
-    @app.get(f"{API}/posts")
-    def list_posts(request: Request) -> Response:
-        user = _user(site, request)
-        if isinstance(user, JSONResponse):
-            return user
-        query = request.query_params
-        statuses = [s for s in query.get("status", "publish").split(",") if s]
-        if user is None and any(s != "publish" for s in statuses):
-            # What an anonymous request for drafts gets (the inner error is the 401 rest_forbidden_status).
-            return _invalid_param("status", "Status is forbidden.", "rest_forbidden_status", 401)
-        try:
-            per_page, page = int(query.get("per_page", "10")), int(query.get("page", "1"))
-        except ValueError:
-            return _invalid_param("per_page", "per_page is not of type integer.")
-        if not 1 <= per_page <= 100:
-            return _invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
-        if page < 1:
-            return _invalid_param("page", "page must be greater than or equal to 1")
-        orderby = query.get("orderby", "date")
-        key = {"id": lambda p: p.id, "modified": lambda p: p.modified}.get(orderby, lambda p: p.modified)
-        with site.lock:
-            matching = sorted((p for p in site.posts.values() if p.status in statuses), key=key)
-            if query.get("order", "desc") == "desc":
-                matching.reverse()
-            total, pages = len(matching), math.ceil(len(matching) / per_page)
-            if page > pages and total > 0:
-                return wp_error(
-                    400,
-                    "rest_post_invalid_page_number",
-                    "The page number requested is larger than the number of pages available.",
-                )
-            chosen = [_post_json(site, p, request) for p in matching[(page - 1) * per_page : page * per_page]]
-        links = []
-        if page > 1:
-            links.append(f'<{request.url.include_query_params(page=page - 1)}>; rel="prev"')
-        if page < pages:
-            links.append(f'<{request.url.include_query_params(page=page + 1)}>; rel="next"')
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)} if site.pagination_headers else {}
-        if links:
-            headers["Link"] = ", ".join(links)
-        return JSONResponse(chosen, headers=headers)
-
-    @app.get(f"{API}/posts/{{post_id}}")
-    def get_post(post_id: int, request: Request) -> Response:
-        user = _user(site, request)
-        if isinstance(user, JSONResponse):
-            return user
-        with site.lock:
-            post = _find(site, post_id)
-            if isinstance(post, JSONResponse):
-                return post
-            if post.status != "publish" and user is None:
-                return wp_error(401, "rest_forbidden", "Sorry, you are not allowed to do that.")
-            return JSONResponse(_post_json(site, post, request))
-
-    @app.post(f"{API}/posts/{{post_id}}")
-    async def update_post(post_id: int, request: Request) -> Response:
-        user = _user(site, request)
-        if isinstance(user, JSONResponse):
-            return user
-        body = await request.json() if await request.body() else {}
-        with site.lock:
-            post = _find(site, post_id)
-            if isinstance(post, JSONResponse):
-                return post
-            if user is None or user.role != "editor":
-                status = 401 if user is None else 403
-                return wp_error(status, "rest_cannot_edit", "Sorry, you are not allowed to edit this post.")
-            status_value = body.get("status")
-            if status_value is not None and status_value not in SETTABLE_STATUSES:
-                return _invalid_param("status", f"status is not one of {', '.join(SETTABLE_STATUSES)}.")
-            post.status = status_value or post.status
-            post.title = body.get("title", post.title)
-            post.content = body.get("content", post.content)
-            for meta_key, value in (body.get("meta") or {}).items():
-                if meta_key in site.registered_meta:  # WordPress ignores keys the site did not register
-                    post.meta[meta_key] = str(value)
-            site.touch(post)
-            return JSONResponse(_post_json(site, post, request))
-
-    @app.delete(f"{API}/posts/{{post_id}}")
-    def delete_post(post_id: int, request: Request) -> Response:
-        user = _user(site, request)
-        if isinstance(user, JSONResponse):
-            return user
-        with site.lock:
-            post = _find(site, post_id)
-            if isinstance(post, JSONResponse):
-                return post
-            if user is None or user.role != "editor":
-                status = 401 if user is None else 403
-                return wp_error(status, "rest_cannot_delete", "Sorry, you are not allowed to delete this post.")
-            if request.query_params.get("force") in ("1", "true"):
-                previous = _post_json(site, site.posts.pop(post_id), request)
-                return JSONResponse({"deleted": True, "previous": previous})
-            if post.status == "trash":
-                return wp_error(410, "rest_already_trashed", "The post has already been deleted.")
-            post.status = "trash"
-            site.touch(post)
-            return JSONResponse(_post_json(site, post, request))
-
-    @app.get(f"{API}/users/me")
-    def me(request: Request) -> Response:
-        user = _user(site, request)
-        if isinstance(user, JSONResponse):
-            return user
-        if user is None:
-            return wp_error(401, "rest_not_logged_in", "You are not currently logged in.")
-        return JSONResponse({"id": user.id, "name": user.name, "slug": user.name})
-
-    @app.get(f"{API}/media/{{media_id}}")
-    def get_media(media_id: int, request: Request) -> Response:
-        media = site.media.get(media_id)
-        if media is None:
-            return wp_error(404, "rest_post_invalid_id", "Invalid post ID.")
-        return JSONResponse(media.as_json(str(request.base_url).rstrip("/")))
-
-    @app.get("/wp-content/uploads/{year}/{month}/{filename}")
-    def upload(year: str, month: str, filename: str) -> Response:
-        found = next((m for m in site.media.values() if m.filename == filename), None)
-        if found is None:
-            return HTMLResponse("<h1>Not Found</h1>", status_code=404)
-        return Response(found.data, media_type=found.mime_type)
-
+    app.state.site = site
+    app.middleware("http")(faults_and_log)
+    app.include_router(router)
     return app
