@@ -1,4 +1,5 @@
-"""Coordination between processes of one account: the token cache, leases, login blocks, request slots.
+"""Coordination between processes of one account: the token cache, leases, login blocks, request
+slots, and the deliveries the receiver refused (which tell the waits to ask for a resend early).
 
 Each is one small table and atomic statements (an upsert whose condition lives in the SQL), so
 any number of processes on any number of machines agree without a lock server. Their times are
@@ -8,13 +9,14 @@ of :class:`Coordination`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from airflow_copyleaks.store import schema as t
 from airflow_copyleaks.store.clock import DatabaseClock
-from airflow_copyleaks.store.engine import utcnow
+from airflow_copyleaks.store.engine import chunks, utcnow
 
 
 class Coordination(DatabaseClock):
@@ -91,6 +93,27 @@ class Coordination(DatabaseClock):
     def clear_login_block(self, account_id: str) -> None:
         with self._write() as conn:
             conn.execute(sa.delete(t.login_block).where(t.login_block.c.account_id == account_id))
+
+    # ------------------------------------------------------------------ failed deliveries
+
+    def note_delivery_failures(self, scan_ids: Iterable[str]) -> None:
+        """The receiver refused deliveries for ``scan_ids`` (now, on the database's clock); ids
+        of scans this store does not know are ignored."""
+        now = self.db_now()
+        with self._write() as conn:
+            for chunk in chunks(sorted(set(scan_ids))):
+                conn.execute(sa.update(t.scan).where(t.scan.c.scan_id.in_(chunk)).values(delivery_failed_at=now))
+
+    def delivery_failures(self, scan_ids: Sequence[str]) -> dict[str, float]:
+        """When a delivery for each of ``scan_ids`` was last refused (epoch seconds), for those
+        that had one."""
+        found: dict[str, float] = {}
+        column = t.scan.c.delivery_failed_at
+        with self._read() as conn:
+            for chunk in chunks(list(dict.fromkeys(scan_ids))):
+                query = sa.select(t.scan.c.scan_id, column).where(t.scan.c.scan_id.in_(chunk), column.is_not(None))
+                found.update((row.scan_id, row.delivery_failed_at.timestamp()) for row in conn.execute(query))
+        return found
 
     # ------------------------------------------------------------------ request slots
 

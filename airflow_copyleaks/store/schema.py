@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from airflow_copyleaks.store.types import JSONDocument, Text, UTCDateTime
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 INTEGER_MAX = 2**31 - 1  # the largest value the integer columns hold on PostgreSQL
 
 metadata = sa.MetaData()
@@ -46,6 +46,7 @@ scan = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("resend_requested_at", UTCDateTime()),
+    sa.Column("delivery_failed_at", UTCDateTime()),  # version 9
 )
 
 # Every webhook delivery as received, once: (scan, event, body digest) is unique, so Copyleaks'
@@ -243,6 +244,16 @@ def _to_v8(conn: sa.Connection) -> None:
     watermark.create(conn, checkfirst=True)
 
 
+# Version 9: when the receiver last refused a delivery for the scan (a wrong credential, the store
+# down): its webhook is certainly lost, so the waits ask Copyleaks to resend it without waiting out
+# the scan's expected duration.
+def _to_v9(conn: sa.Connection) -> None:
+    present = {c["name"] for c in sa.inspect(conn).get_columns(scan.name)}
+    if "delivery_failed_at" not in present:
+        kind = scan.c.delivery_failed_at.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f'ALTER TABLE {scan.name} ADD COLUMN "delivery_failed_at" {kind}')
+
+
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     1: _to_v1,
     2: _to_v2,
@@ -252,4 +263,5 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     6: _to_v6,
     7: _to_v7,
     8: _to_v8,
+    9: _to_v9,
 }

@@ -37,6 +37,7 @@ LEARN_AFTER = 5  # finished scans needed before their durations count
 MIN_LEARNED_SECONDS = 1.0
 FAILURES_EVERY_SECONDS = 5.0  # how often the store is asked about failed deliveries
 MAX_BLOCK_SECONDS = 1.0  # a blocking wait sleeps for a budget slot at most this long
+FAILURE_BACKOFF_SECONDS = 60.0  # after a failed delivery: resend at once, then 2, 4, 8 ... minutes apart
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Silent:
     seen: float  # its last activity when first watched: its registration, for a new scan
     attempts: int = 0
     in_flight: bool = False
+    last_resent: float = 0.0
     failure_seen: float = 0.0  # the latest failed delivery already acted upon
     waiters: set[Callable[[], None]] = field(default_factory=set)
 
@@ -105,11 +107,13 @@ class ResendPolicy:
         if entry is not None:
             entry.attempts += 1
             entry.in_flight = False
+            entry.last_resent = now
             entry.due = now + min(entry.after * 2**entry.attempts, MAX_INTERVAL_SECONDS)
 
     def delivery_failed(self, failures: dict[str, float]) -> bool:
-        """The receiver saw deliveries fail (scan id -> when): those scans are due at once, once
-        per failure. True if any scan became due."""
+        """The receiver saw deliveries fail (scan id -> when): those scans are due at once, once per
+        failure, but still backing off from earlier resends (a resent webhook refused again, as
+        while a secret is wrong, must not turn into a resend loop). True if any due time moved."""
         changed = False
         for scan_id, failed_at in failures.items():
             entry = self.scans.get(scan_id)
@@ -117,7 +121,9 @@ class ResendPolicy:
                 continue
             entry.failure_seen = failed_at
             if not entry.in_flight:
-                entry.due = min(entry.due, failed_at)
+                base = min(entry.after, FAILURE_BACKOFF_SECONDS)
+                earliest = entry.last_resent + base * 2**entry.attempts if entry.attempts else failed_at
+                entry.due = min(entry.due, max(failed_at, earliest))
                 changed = True
         return changed
 

@@ -116,8 +116,12 @@ def _secrets(secret: str | None, previous: list[str] | None, allow_unauthenticat
     return tuple(dict.fromkeys(s for s in (secret, *previous) if s))
 
 
-async def _store_unavailable(_request: Request, exc: StoreUnavailable) -> JSONResponse:
+async def _store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
     # Not a 2xx, so Copyleaks delivers again; a clean answer (no traceback, connection kept).
+    # Its retries may run out before the store is back: the waits will resend the scan early.
+    scan_id = request.path_params.get("scan_id")
+    if isinstance(scan_id, str) and len(scan_id) <= MAX_ID_LENGTH and "\x00" not in scan_id:
+        request.app.state.copyleaks.gate.note_refused(scan_id)
     return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_HINT)})
 
 

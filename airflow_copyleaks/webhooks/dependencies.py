@@ -70,7 +70,15 @@ def _authenticate(config: ReceiverConfig, request: Request, purpose: str, ident:
 
 
 async def scan_credential(scan_id: str, request: Request, config: Receiver) -> str:
-    return _authenticate(config, request, "scan", scan_id)
+    try:
+        return _authenticate(config, request, "scan", scan_id)
+    except HTTPException as err:
+        if err.status_code == 401 and len(scan_id) <= MAX_ID_LENGTH and "\x00" not in scan_id:
+            # The scan's webhook may be lost (a secret changed): the waits resend it early. An id
+            # the store does not know changes nothing.
+            config.gate.note_refused(scan_id)
+            await config.gate.write_refused()
+        raise
 
 
 async def export_credential(export_id: str, request: Request, config: Receiver) -> str:

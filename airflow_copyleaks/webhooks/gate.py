@@ -30,6 +30,8 @@ T = TypeVar("T")
 DEFAULT_THREADS = 8
 DEFAULT_RETRY_AFTER = 5.0
 RETRY_AFTER_HINT = 30  # seconds, in the 503's Retry-After: Copyleaks keeps its own schedule anyway
+MAX_REFUSED = 10_000  # refused scan ids remembered until written: a flood of forged ones costs no more
+REFUSED_WRITE_SECONDS = 1.0  # at most one write of them a second
 
 
 class StoreUnavailable(Exception):
@@ -65,6 +67,9 @@ class StoreGate:
         self._lock = threading.Lock()
         self._failed_until = 0.0
         self._last_use_failed = False
+        self._refused: set[str] = set()
+        self._refused_lock = threading.Lock()
+        self._refused_written = 0.0
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
@@ -97,6 +102,35 @@ class StoreGate:
         """CPU work for a delivery (parsing a body) in the same threads, off the event loop."""
         return await anyio.to_thread.run_sync(work, *args, limiter=self.limiter)
 
+    def note_refused(self, scan_id: str) -> None:
+        """A delivery for ``scan_id`` was refused (401, 503): its webhook may be lost, so the
+        waits should ask Copyleaks to resend it. Remembered until written to the store."""
+        with self._refused_lock:
+            if len(self._refused) < MAX_REFUSED:
+                self._refused.add(scan_id)
+
+    async def write_refused(self) -> None:
+        """Write the remembered refusals now (at most once a second); never raises."""
+        if not self._refused or time.monotonic() - self._refused_written < REFUSED_WRITE_SECONDS:
+            return
+        self._refused_written = time.monotonic()
+        try:
+            await self.run(lambda store: None)  # _call writes them once the store answers
+        except Exception as err:
+            log.debug("Refused deliveries not written yet: %s", err)
+
+    def _write_refused(self, store: ScanStore) -> None:
+        with self._refused_lock:
+            refused, self._refused = self._refused, set()
+        if not refused:
+            return
+        try:
+            store.note_delivery_failures(refused)
+        except Exception as err:  # kept for the next use of the store
+            log.debug("Could not record refused deliveries: %s", err)
+            with self._refused_lock:
+                self._refused.update(refused)
+
     def _call(self, work: Callable[[ScanStore], T]) -> T:
         if self.unavailable_for():  # failed while this delivery waited for a thread
             raise StoreUnavailable
@@ -108,6 +142,8 @@ class StoreGate:
                 self._remember_failure(err)
             raise StoreUnavailable from err
         self._last_use_failed = False
+        if self._refused:
+            self._write_refused(self._open())
         return result
 
     def _open(self) -> ScanStore:

@@ -525,3 +525,21 @@ def test_a_version_6_store_gains_the_check_columns_and_keeps_its_checks(store_ur
         indexes = {index["name"] for index in sa.inspect(conn).get_indexes(t.check_result.name)}
         assert "ix_copyleaks_check_result_created" in indexes
     store.dispose()
+
+
+def test_a_version_8_store_gains_the_failed_delivery_column_and_keeps_its_scans(store_url: str) -> None:
+    """Version 9 adds when the receiver last refused a delivery for each scan; none so far."""
+    store = ScanStore(store_url)
+    store.register_scan("s1", kind="text", action="scan", sandbox=False)
+    store.dispose()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(sa.update(t.schema_version).values(version=8))
+        conn.exec_driver_sql('ALTER TABLE copyleaks_scan DROP COLUMN "delivery_failed_at"')
+    engine.dispose()
+    store = ScanStore(store_url)
+    assert store.schema_version() == t.SCHEMA_VERSION  # 9 or later: later versions run after it
+    assert store.get_scan("s1") is not None and store.delivery_failures(["s1"]) == {}
+    store.note_delivery_failures(["s1", "unknown"])
+    assert set(store.delivery_failures(["s1", "unknown"])) == {"s1"}
+    store.dispose()
