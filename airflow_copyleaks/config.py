@@ -93,8 +93,8 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "resend_budget_per_minute",
-            "Most 'resend webhook' requests a triggerer sends per minute for one connection; "
-            "past it, due scans wait their turn.",
+            "Most 'resend webhook' requests per minute for one Copyleaks account, shared by every "
+            "triggerer, worker and sensor through the store; past it, due scans wait their turn.",
             "60",
         ),
         Setting(
