@@ -100,8 +100,9 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "local_roots",
             "Folders (comma-separated) that document and image items given as local paths may be "
-            "read from; anything else is refused before any request. Empty means the DAGs folder and "
-            "AIRFLOW_HOME/data. Object storage paths (s3://, gs://, ...) are not affected.",
+            "read from; anything else is refused before any request. Empty means the DAGs folder, "
+            "AIRFLOW_HOME/data and <artifacts_url>/inputs (what tasks stage, e.g. drafts from a CMS). "
+            "Object storage paths (s3://, gs://, ...) are not affected.",
             "",
         ),
         Setting(

@@ -28,10 +28,26 @@ def _dags_folder() -> Path:
         return config.airflow_home() / "dags"
 
 
+INPUTS_FOLDER = "inputs"  # below artifacts_url: where DAGs stage what they check (drafts from a CMS)
+
+
+def staged_inputs_root() -> Path | None:
+    """``<artifacts_url>/inputs`` when the artifacts are on a local file system, else None."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(config.artifacts_url())
+    if parsed.scheme not in ("file", ""):
+        return None
+    return Path(unquote(parsed.path)) / INPUTS_FOLDER
+
+
 def local_roots() -> list[Path]:
-    """The configured roots, or the DAGs folder and AIRFLOW_HOME/data; symlinks resolved."""
+    """The configured roots, or the DAGs folder, AIRFLOW_HOME/data and the staged inputs below a
+    local ``artifacts_url`` (written by tasks, never named by a Param); symlinks resolved."""
     configured = [p.strip() for p in config.get_setting("local_roots").split(",") if p.strip()]
-    roots = [Path(p).expanduser() for p in configured] or [_dags_folder(), config.airflow_home() / "data"]
+    staged = staged_inputs_root()
+    defaults = [_dags_folder(), config.airflow_home() / "data", *([staged] if staged else [])]
+    roots = [Path(p).expanduser() for p in configured] or defaults
     return [root.resolve() for root in roots]
 
 

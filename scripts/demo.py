@@ -1,9 +1,11 @@
-"""``make demo``: both example DAGs against the local emulator, no account, no network, no Docker.
+"""``make demo``: the example DAGs against the local emulator, no account, no network, no Docker.
 
 Starts the Copyleaks emulator and the standalone webhook receiver, registers the "internet"
 images, gives Airflow a throwaway home under ``.demo/`` (SQLite metadata DB and ScanStore, a
 random webhook secret, the connection), runs ``airflow dags test`` for both DAGs (deferrable
-tasks run their triggers in line), then prints what happened and where the report is.
+tasks run their triggers in line), then the pre-publication gate, whose reviews this script
+answers through an api-server's REST API (``scripts/demo_gate.py``), and prints what happened and
+where the reports are.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from airflow_copyleaks.testing.emulator import EmulatorClient, EmulatorConfig, EmulatorServer  # noqa: E402
 from airflow_copyleaks.testing.postgres import free_port  # noqa: E402
+from scripts.demo_gate import ApiServer, print_gate, run_gate  # noqa: E402
 
 WORK = ROOT / ".demo"
 BIN = Path(sys.executable).parent
@@ -90,6 +93,8 @@ def main() -> int:
         wait_until_up(f"{receiver_url}/health")
         print("Preparing Airflow (metadata database)...", flush=True)
         subprocess.run([BIN / "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+        # Started now, it is up by the time the gate's reviews open.
+        api = ApiServer(BIN, env, free_port(), logs)
         outcomes = {}
         for dag_id in DAGS:
             print(f"Running {dag_id} ...", flush=True)
@@ -97,8 +102,15 @@ def main() -> int:
                 command = [BIN / "airflow", "dags", "test", dag_id, LOGICAL_DATE, "--conf", json.dumps(CONF[dag_id])]
                 result = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT)
             outcomes[dag_id] = "success" if result.returncode == 0 else f"failed (see {logs / dag_id}.log)"
+        print("Running copyleaks_prepublication_gate (answering its reviews through the REST API) ...", flush=True)
+        try:
+            gate = run_gate(BIN, env, api, logs, client.stats)
+        finally:
+            api.stop()
+        outcomes["copyleaks_prepublication_gate"] = gate["outcome"]
         stats = client.stats()
         print_summary(outcomes, stats, time.monotonic() - started)
+        print_gate(gate, WORK / "artifacts")
         return 0 if all(v == "success" for v in outcomes.values()) else 1
     finally:
         receiver.terminate()
@@ -115,6 +127,8 @@ def print_summary(outcomes: dict[str, str], stats: dict, seconds: float) -> None
         print(f"{dag_id:32} {outcome}")
     for path in sorted((WORK / "artifacts" / "reports").rglob("report.json")):
         data = json.loads(path.read_text())
+        if data["kind"] == "gate":
+            continue  # print_gate shows it
         totals = ", ".join(f"{k} {v}" for k, v in data["totals"].items())
         print(f"\n  {data['title']} ({data['dag_id']}): {totals}")
         held = [row.get("key") or row.get("item") for row in data["rows"] if row.get("action") == "held back"]

@@ -28,6 +28,7 @@ def judge_drafts(
     reports: dict[str, dict[str, Any] | None],
 ) -> dict[str, Any]:
     """A verdict per draft; flagged drafts are marked as waiting for an editor; the report is written."""
+    from airflow_copyleaks.checks.citations import citations_for_scan
     from airflow_copyleaks.store import get_store
     from airflow_copyleaks.ui.locations import report_url
 
@@ -41,6 +42,7 @@ def judge_drafts(
         item = items.get(key)
         scan_id = (item or {}).get("scan_id")
         record = store.get_scan(scan_id) if scan_id else None
+        scanned_ok = bool(scan_id) and not (item or {}).get("error")
         image = report_entry(reports["image"], key) if draft["image"] else {"key": key, **NO_IMAGE}
         findings = draft_findings(
             key,
@@ -51,6 +53,7 @@ def judge_drafts(
             moderation=report_entry(reports["moderation"], key),
             ai_text=report_entry(reports["ai_text"], key),
             image=image,
+            citations=citations_for_scan(store, scan_id).to_dict() if scanned_ok else None,
         )
         verdict = policy.verdict(findings).to_dict()
         rows.append(_row(findings, verdict))

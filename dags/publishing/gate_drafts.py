@@ -2,7 +2,7 @@
 
 Drafts come from :func:`publishing.source_drafts.draft_source` (the sample folder or WordPress).
 The checks read files, never text through XCom, so each draft's text and hero image are staged in
-object storage below ``[copyleaks] artifacts_url`` (``gate/<dag>/<run>/``) where every worker
+object storage below ``[copyleaks] artifacts_url`` (``inputs/<dag>/<run>/``) where every worker
 reads them. A draft sent to an editor stays ``draft`` in the CMS until the decision; a marker
 (``publishing/in_review/<id>.json``) keeps the next scheduled run from checking it again and
 tells the deadline alert what is still waiting.
@@ -36,7 +36,7 @@ def stage(source: Any, drafts: list[Draft], dag_id: str, run_id: str) -> list[di
     """Write each draft's text (and hero image) where the checks read them; their locations."""
     from airflow_copyleaks.ui.locations import safe_name
 
-    folder = f"gate/{safe_name(dag_id)}/{safe_name(run_id)}"
+    folder = f"inputs/{safe_name(dag_id)}/{safe_name(run_id)}"  # local_roots admits <artifacts>/inputs
     staged = []
     for draft in drafts:
         text = _path(f"{folder}/{draft.id}.txt")

@@ -153,3 +153,33 @@ def test_every_argument_of_the_review_classes_is_documented(name: str) -> None:
     documented = set(re.findall(r":param (\w+):", inspect.getdoc(cls) or ""))
     arguments = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
     assert [a for a in arguments if a not in documented] == []
+
+
+TOLD: list[tuple[str, list[Any]]] = []
+
+
+def two_waiting() -> list[dict[str, Any]]:
+    return [{"id": "d02", "title": "A copy", "note": "plagiarism 40%"}, {"id": "d03", "title": "Rude", "note": "toxic"}]
+
+
+def nothing_waiting() -> list[dict[str, Any]]:
+    return []
+
+
+def remember(message: str, drafts: list[Any], context: Any) -> None:
+    TOLD.append((message, drafts))
+
+
+async def test_the_deadline_callback_lists_the_drafts_still_waiting_for_an_editor() -> None:
+    from airflow_copyleaks.review.deadline import notify_unreviewed
+
+    TOLD.clear()
+    context = {"dag_run": {"run_id": "r1"}, "deadline": {"deadline_time": "2026-12-01T12:00:00+00:00"}}
+    here = __name__
+    listed = await notify_unreviewed(context, pending=f"{here}:two_waiting", notifier=f"{here}:remember")
+    assert listed == ["d02", "d03"]
+    message = TOLD[0][0]
+    assert "run r1" in message and "2 draft(s) still unreviewed" in message
+    assert "d03 \u201cRude\u201d (toxic)" in message
+    assert await notify_unreviewed(context, pending=f"{here}:nothing_waiting", notifier=f"{here}:remember") == []
+    assert len(TOLD) == 1  # nobody is told when nothing waits

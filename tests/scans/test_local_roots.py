@@ -74,7 +74,12 @@ def test_default_roots_are_the_dags_folder_and_a_data_folder(
     monkeypatch.delenv("AIRFLOW__COPYLEAKS__LOCAL_ROOTS", raising=False)
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
     monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(tmp_path / "dags"))
-    assert local_roots() == [(tmp_path / "dags").resolve(), (tmp_path / "data").resolve()]
+    monkeypatch.setenv("AIRFLOW__COPYLEAKS__ARTIFACTS_URL", (tmp_path / "artifacts").as_uri())
+    staged = (tmp_path / "artifacts" / "inputs").resolve()
+    assert local_roots() == [(tmp_path / "dags").resolve(), (tmp_path / "data").resolve(), staged]
+    check_local_read(staged / "run" / "d01.txt", "documents[d01]")
+    with pytest.raises(CopyleaksValidationError, match="local_roots"):
+        check_local_read(tmp_path / "artifacts" / "reports" / "r" / "report.json", "documents[a]")
     check_local_read(tmp_path / "data" / "a.txt", "documents[a]")
     with pytest.raises(CopyleaksValidationError, match="local_roots"):
         check_local_read(tmp_path / "airflow.cfg", "documents[a]")
