@@ -19,6 +19,7 @@ import requests
 
 DAG_ID = "copyleaks_prepublication_gate"
 ANSWERS = {"d02": "Reject", "d03": "Request edits"}
+READING_SECONDS = 3
 
 
 class ApiServer:
@@ -93,12 +94,16 @@ def run_gate(bin_dir: Path, env: dict[str, str], api: ApiServer, logs: Path, sta
         )  # fmt: skip
         api.login()
         answered: dict[str, str] = {}
+        parked: dict[str, float] = {}
         reviews_at = None
         while process.poll() is None:
             for detail in api.open_reviews():
                 draft = detail["subject"].split()[2]
-                if draft in ANSWERS and draft not in answered:
-                    reviews_at = reviews_at or time.monotonic() - started
+                if draft not in ANSWERS or draft in answered or detail["task_instance"]["state"] != "awaiting_input":
+                    continue
+                reviews_at = reviews_at or time.monotonic() - started
+                # An editor reads for a while; an instant answer can race the parking task's exit.
+                if time.monotonic() - parked.setdefault(draft, time.monotonic()) >= READING_SECONDS:
                     api.answer(detail, ANSWERS[draft])
                     answered[draft] = ANSWERS[draft]
             time.sleep(1)

@@ -65,8 +65,11 @@ async def notify_unreviewed(
     run = context.get("dag_run") or {}
     drafts = list(load(pending)())
     if not drafts:
-        log.info("Deadline of run %s passed with no draft waiting for an editor", run.get("run_id"))
+        log.info(
+            "Deadline of run %s passed: no draft waiting for an editor", run.get("dag_run_id") or run.get("run_id")
+        )
         return []
-    message = describe(drafts, str(run.get("run_id")), (context.get("deadline") or {}).get("deadline_time"))
+    run_id = str(run.get("dag_run_id") or run.get("run_id"))  # Airflow passes the REST API's DAG run
+    message = describe(drafts, run_id, (context.get("deadline") or {}).get("deadline_time"))
     load(notifier)(message, drafts, context)
     return [str(d.get("id")) for d in drafts]

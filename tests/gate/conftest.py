@@ -1,7 +1,7 @@
 """Fixtures of the gate tests: the example-DAG runner (``dags test``) and the real stack's.
 
 The stack's services inherit this process's environment: the gate runs only when a test triggers
-it (no schedule racing the tests for the same drafts) and its embargo deadline is one minute, so
+it (no schedule racing the tests for the same drafts) and its embargo deadline is two minutes, so
 that a run whose review is still open passes it.
 """
 
@@ -14,4 +14,4 @@ from tests.e2e.conftest import stack  # noqa: F401 - fixtures
 from tests.scans.conftest import airflow_db, receiver, scan_conn  # noqa: F401 - fixtures
 
 os.environ.setdefault("COPYLEAKS_GATE_SCHEDULE", "none")
-os.environ.setdefault("COPYLEAKS_GATE_EMBARGO_MINUTES", "1")
+os.environ.setdefault("COPYLEAKS_GATE_EMBARGO_MINUTES", "2")

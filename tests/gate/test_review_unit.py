@@ -174,7 +174,10 @@ async def test_the_deadline_callback_lists_the_drafts_still_waiting_for_an_edito
     from airflow_copyleaks.review.deadline import notify_unreviewed
 
     TOLD.clear()
-    context = {"dag_run": {"run_id": "r1"}, "deadline": {"deadline_time": "2026-12-01T12:00:00+00:00"}}
+    context = {
+        "dag_run": {"dag_run_id": "r1", "dag_id": "gate"},
+        "deadline": {"deadline_time": "2026-12-01T12:00:00+00:00"},
+    }
     here = __name__
     listed = await notify_unreviewed(context, pending=f"{here}:two_waiting", notifier=f"{here}:remember")
     assert listed == ["d02", "d03"]
