@@ -111,7 +111,38 @@ class CopyleaksReviewOperator(HITLOperator):
         self.response_timeout = as_timeout(self.response_timeout)
         request = build_review(self.review, self.review, report_url=self.report_url or self.review.get("report_url"))
         self.subject, self.body = request.subject, request.body
+        earlier = self._earlier_answer(context)
+        if earlier is not None:
+            return self.execute_complete(context, earlier)
         return super().execute(context)
+
+    def _earlier_answer(self, context: Context) -> dict[str, Any] | None:
+        """The answer a previous try of this task instance received, if any.
+
+        Airflow's LocalExecutor can fail a review task resumed by an answer while the process that
+        parked it still exits; its retry would open the review afresh and erase the answer (the
+        HITL detail keeps one response per task instance). An answer given is kept instead: to
+        ask again, gate the draft again in a new run.
+        """
+        if context["ti"].try_number <= 1:
+            return None
+        try:
+            from airflow.sdk.execution_time.hitl import get_hitl_detail_content_detail
+
+            found = get_hitl_detail_content_detail(context["ti"].id)
+        except Exception:  # no review was opened by an earlier try
+            return None
+        if not found.response_received or not found.chosen_options:
+            return None
+        log.info("Try %s keeps the answer an earlier try received", context["ti"].try_number)
+        by = found.responded_by_user
+        return {
+            "chosen_options": list(found.chosen_options),
+            "params_input": found.params_input or {},
+            "responded_at": found.responded_at,
+            "responded_by_user": by.model_dump() if by is not None else None,
+            "timedout": by is None,
+        }
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         answer = super().execute_complete(context, event)

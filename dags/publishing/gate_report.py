@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from publishing import citations_report
 from publishing.report import esc, link
 
 CSV_COLUMNS = [
     "draft", "title", "verdict", "reasons", "plagiarism_score", "ai_share", "moderation", "image_matches",
-    "decision", "action", "credits",
+    "references", "decision", "action", "credits",
 ]  # fmt: skip
 LEGEND = ""
 
@@ -36,6 +37,7 @@ def row_for(findings: dict[str, Any], verdict: dict[str, Any], credits: float) -
         "moderation": (findings.get("moderation") or {}).get("counts") or {},
         "spans": (findings.get("moderation") or {}).get("spans") or [],
         "image_matches": int(image.get("full_matches") or 0) + int(image.get("partial_matches") or 0),
+        "citations": findings.get("citations"),
         "decision": "",
         "action": "awaiting an editor" if verdict["verdict"] == "flagged" else "",
         "credits": credits,
@@ -47,7 +49,8 @@ def csv_rows(rows: Sequence[dict[str, Any]]) -> Iterable[list[Any]]:
         labels = "; ".join(f"{k}={v}" for k, v in sorted(r["moderation"].items()))
         yield [
             r["key"], r["title"], r["verdict"], "; ".join(r["reasons"]), r["score"], r["ai_share"], labels,
-            r["image_matches"], r["decision"], r["action"], r["credits"],
+            r["image_matches"], citations_report.csv_cell(r.get("citations")), r["decision"], r["action"],
+            r["credits"],
         ]  # fmt: skip
 
 
@@ -80,5 +83,6 @@ def _card(r: dict[str, Any]) -> str:
         + (f"<h3>Why</h3><ul>{reasons}</ul>" if reasons else "")
         + (f'<h3>Matched sources</h3><div class="scroll"><table>{sources}</table></div>' if sources else "")
         + (f"<h3>Flagged passages</h3><ul>{spans}</ul>" if spans else "")
+        + citations_report.html_section(r.get("citations"))
         + "</section>"
     )
