@@ -16,8 +16,14 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from airflow_copyleaks.triggers.completion_feed import SHARED_STREAMS
 from airflow_copyleaks.webhooks.auth import TOKEN_HEADER, webhook_token
 from tests.fixtures import WEBHOOK_SECRET
+
+# Airflow before 3.3 (the floor) has no shared streams to drive the trigger through: there the
+# triggerer runs run(), which the other tests here drive; tests/unit/test_event_trigger.py checks
+# which of the two paths a trigger takes on the Airflow installed.
+collect_ignore = [] if SHARED_STREAMS else ["test_shared_stream.py"]
 
 
 @dataclass

@@ -101,3 +101,14 @@ def test_the_event_carries_scan_status_score_and_payload() -> None:
     assert event["scan_id"] == "cms-42" and event["status"] == "completed"
     assert event["score"] == 35.0 and event["developer_payload"] == "cms:post:42"
     assert event["event_id"] == 7 and event["dag_id"] == "d" and event["conn_id"] == "c"
+
+
+def test_shared_streams_are_used_exactly_where_airflow_has_them() -> None:
+    import importlib.util
+
+    has_shared_streams = importlib.util.find_spec("airflow.triggers.shared_stream") is not None
+    key = CopyleaksScanCompletedTrigger(store_url="sqlite:////tmp/store.db").shared_stream_key()
+    assert (key is not None) == has_shared_streams
+    if key is not None:  # one poll per store, whatever the filters
+        other = CopyleaksScanCompletedTrigger(store_url="sqlite:////tmp/store.db", min_score=90, poll_interval=9)
+        assert other.shared_stream_key() == key
