@@ -38,13 +38,16 @@ class Balancer:
                 status, headers, answer = balancer.forward(backend, self.command, self.path, self.headers, body)
                 with balancer._lock:
                     balancer.answers[(backend, status)] += 1
-                self.send_response(status)
-                for key, value in headers:
-                    if key.lower() not in HOP_BY_HOP:
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                try:
+                    self.send_response(status)
+                    for key, value in headers:
+                        if key.lower() not in HOP_BY_HOP:
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:  # the sender gave up waiting (its timeout): it retries the delivery
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay
 

@@ -166,6 +166,9 @@ def kill_triggerer_mid_wait(cluster: Cluster, api: AirflowApi, run_id: str, kill
 
 
 def restart_api_server_during_burst(cluster: Cluster, kills: list[str]) -> None:
+    # Each completion webhook leaves 0.5 s late: the burst lasts seconds, not the blink a quiet
+    # machine delivers 200 webhooks in, so the api-server surely goes down in the middle of it.
+    emulator(cluster, "webhook-faults", "POST", {"mode": "delay", "delay_seconds": 0.5, "count": ARTICLES})
     before = emulator(cluster, "stats")["webhooks_sent"]
     wait_for(lambda: emulator(cluster, "stats")["webhooks_sent"] >= before + 10, 300, "completion webhooks", 0.2)
     sent = emulator(cluster, "stats")["webhooks_sent"] - before
@@ -207,6 +210,15 @@ def test_sweep_of_200_articles_on_celery_survives_killed_machines(
         f"{t['task_id']}[{t['map_index']}] {t['state']} try {t['try_number']}" for t in api.task_instances(run_id)
     ]
     assert state == "success", "\n".join(summary) + "\n" + cluster.machines["airflow-scheduler"].log_tail()
+    tries = {t["task_id"]: t["try_number"] for t in api.task_instances(run_id) if t["map_index"] == -1}
+    assert tries["check_credits"] >= 2, "the submit cut by the killed worker was not run again"
+    # The wait went on in the surviving triggerer, which wrote the trigger's log in its own home.
+    survivor = next(n for n, m in cluster.machines.items() if n.startswith("airflow-triggerer-") and m.alive())
+    trigger_logs = f"logs/dag_id={DAG_ID}/run_id={run_id}/task_id=wait_for_scans/*.trigger.*.log"
+    assert any((cluster.machines[survivor].root / "home").glob(trigger_logs)), f"{survivor} never ran the wait"
+    # Both receivers, api-server's mount and standalone, answer from one store (its identity).
+    identities = {requests.get(f"{b}/health", timeout=30).json()["store_id"] for b in cluster.balancer.backends}  # type: ignore[union-attr]
+    assert len(identities) == 1, identities
 
     # Each scan paid once: one accepted submission per scan id, one charge per scan.
     submits = accepted_submits(cluster)
