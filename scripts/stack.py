@@ -121,7 +121,9 @@ class NativeStack:
     """The compose services as local processes; ``ports`` maps a service to a host port.
 
     ``extra_users`` adds logins next to the env file's admin: name -> (role, password); a role of
-    "" is a user Airflow authenticates but authorizes for nothing.
+    "" is a user Airflow authenticates but authorizes for nothing. ``dag_access`` (tests only)
+    limits named users to lists of dag ids, through the simple auth manager's test subclass
+    (:mod:`airflow_copyleaks.testing.auth`); without it the stack runs the simple auth manager.
     """
 
     workdir: Path
@@ -129,6 +131,7 @@ class NativeStack:
     ports: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
     extra_users: dict[str, tuple[str, str]] = field(default_factory=dict)
+    dag_access: dict[str, list[str]] | None = None
     dags_folder: Path = ROOT / "dags"
     restart: bool = True
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -233,6 +236,10 @@ class NativeStack:
         )
         for key in [k for k in env if k.startswith("AIRFLOW__CELERY__")]:
             del env[key]
+        if self.dag_access is not None:
+            from airflow_copyleaks.testing.auth import dag_access_setting
+
+            env.update(dag_access_setting(self.dag_access))
         env.update(self.extra_env)
         return env
 

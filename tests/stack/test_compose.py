@@ -199,6 +199,18 @@ def test_login_is_the_env_files_admin_with_authentication_on(tmp_path: Path) -> 
     assert native["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == f"{values['AIRFLOW_ADMIN_USER']}:admin,outsider:"
 
 
+def test_the_stack_keeps_the_simple_auth_manager_unless_a_test_limits_users_to_dags(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    write_env_file(env_file)
+    standard = NativeStack(workdir=tmp_path, env_file=env_file).service_environment("airflow-apiserver")
+    assert "AIRFLOW__CORE__AUTH_MANAGER" not in COMPOSE["x-airflow-common"]["environment"]
+    assert "AIRFLOW__CORE__AUTH_MANAGER" not in standard  # Airflow's default: the simple auth manager
+    limited = NativeStack(workdir=tmp_path, env_file=env_file, dag_access={"moderator": ["moderation"]})
+    native = limited.service_environment("airflow-scheduler")
+    assert native["AIRFLOW__CORE__AUTH_MANAGER"] == "airflow_copyleaks.testing.auth.DagListAuthManager"
+    assert native["AIRFLOW__COPYLEAKS_TESTING__DAG_ACCESS"] == '{"moderator": ["moderation"]}'
+
+
 def test_test_connection_is_enabled() -> None:
     assert COMPOSE["x-airflow-common"]["environment"]["AIRFLOW__CORE__TEST_CONNECTION"] == "Enabled"
 
