@@ -366,7 +366,9 @@ class CopyleaksSubmitOperator(CopyleaksClientMixin, ScanWaitMixin, BaseOperator)
             "map_index": -1 if map_index is None else map_index,
             "document_key": doc.key,
             "kind": doc.kind,
-            "conn_id": self.copyleaks_conn_id,  # completion watchers may filter on it
+            # Completion watchers may filter on these.
+            "conn_id": self.copyleaks_conn_id,
+            "account": self.hook.settings.email.lower(),
         }
 
     def _result(self, items: dict[str, dict[str, Any]], event: Mapping[str, Any] | None, wanted: str) -> SubmitResult:

@@ -56,6 +56,7 @@ class CompletionFilter:
     :param developer_payload: The exact developer payload.
     :param developer_payload_pattern: A regular expression the whole developer payload matches.
     :param copyleaks_conn_id: The connection the submitting task used.
+    :param account: The Copyleaks account (login email) the submitting task used.
     :param scan_id_prefix: How the scan id starts.
     """
 
@@ -64,6 +65,7 @@ class CompletionFilter:
     developer_payload: str | None = None
     developer_payload_pattern: str | None = None
     copyleaks_conn_id: str | None = None
+    account: str | None = None
     scan_id_prefix: str | None = None
 
     def __post_init__(self) -> None:
@@ -94,7 +96,10 @@ class CompletionFilter:
             payload is None or re.fullmatch(self.developer_payload_pattern, payload) is None
         ):
             return False
-        if self.copyleaks_conn_id is not None and completion.scan_meta.get("conn_id") != self.copyleaks_conn_id:
+        meta = completion.scan_meta
+        if self.copyleaks_conn_id is not None and meta.get("conn_id") != self.copyleaks_conn_id:
+            return False
+        if self.account is not None and str(meta.get("account") or "").lower() != self.account.lower():
             return False
         return self.scan_id_prefix is None or completion.scan_id.startswith(self.scan_id_prefix)
 
@@ -117,6 +122,8 @@ class CopyleaksScanCompletedTrigger(BaseEventTrigger):
         regular expression.
     :param copyleaks_conn_id: Only scans submitted by tasks through this connection (scans from
         outside Airflow have none and never match).
+    :param account: Only scans submitted by tasks with this Copyleaks account (login email, any
+        case; scans from outside Airflow never match).
     :param scan_id_prefix: Only scans whose id starts with this (e.g. a CMS plugin's own prefix).
     :param name: Names the watermark; default: a digest of the filters. Give one to keep the
         position when the filters change.
@@ -133,6 +140,7 @@ class CopyleaksScanCompletedTrigger(BaseEventTrigger):
         developer_payload: str | None = None,
         developer_payload_pattern: str | None = None,
         copyleaks_conn_id: str | None = None,
+        account: str | None = None,
         scan_id_prefix: str | None = None,
         name: str | None = None,
         store_url: str | None = None,
@@ -146,6 +154,7 @@ class CopyleaksScanCompletedTrigger(BaseEventTrigger):
             developer_payload=developer_payload,
             developer_payload_pattern=developer_payload_pattern,
             copyleaks_conn_id=copyleaks_conn_id,
+            account=account,
             scan_id_prefix=scan_id_prefix,
         )
         if name is not None and not 0 < len(name) <= KEY_MAX - 5:
@@ -167,6 +176,7 @@ class CopyleaksScanCompletedTrigger(BaseEventTrigger):
                 "developer_payload": f.developer_payload,
                 "developer_payload_pattern": f.developer_payload_pattern,
                 "copyleaks_conn_id": f.copyleaks_conn_id,
+                "account": f.account,
                 "scan_id_prefix": f.scan_id_prefix,
                 "name": self.name,
                 "store_url": self.store_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -16,15 +17,25 @@ from tests.scans.conftest import TEXT, receiver, scan_conn  # noqa: F401  (fixtu
 pytestmark = pytest.mark.asyncio
 
 
-async def test_a_task_scan_drives_watchers_of_its_connection_only(scan_conn: str, store_file: str) -> None:  # noqa: F811
+async def test_a_task_scan_drives_watchers_of_its_connection_and_account_only(
+    scan_conn: str,  # noqa: F811
+    store_file: str,
+    copyleaks_emulator: Any,
+) -> None:
     store = get_store(store_file)
-    mine = CopyleaksScanCompletedTrigger(
-        copyleaks_conn_id="copyleaks_default", store_url=store_file, poll_interval=0.05
-    )
-    other = CopyleaksScanCompletedTrigger(copyleaks_conn_id="copyleaks_cms", store_url=store_file, poll_interval=0.05)
-    running = {"mine": start(mine.run()), "other": start(other.run())}
-    await started(mine, store)
-    await started(other, store)
+
+    def watcher(**only: str) -> CopyleaksScanCompletedTrigger:
+        return CopyleaksScanCompletedTrigger(store_url=store_file, poll_interval=0.05, **only)  # type: ignore[arg-type]
+
+    watchers = {
+        "conn": watcher(copyleaks_conn_id="copyleaks_default"),
+        "account": watcher(account=copyleaks_emulator.email.upper()),
+        "other_conn": watcher(copyleaks_conn_id="copyleaks_cms"),
+        "other_account": watcher(account="someone-else@example.com"),
+    }
+    running = {name: start(t.run()) for name, t in watchers.items()}
+    for t in watchers.values():
+        await started(t, store)
     op = CopyleaksSubmitOperator(
         task_id="submit",
         documents=[{"key": "doc", "text": TEXT}],
@@ -33,15 +44,15 @@ async def test_a_task_scan_drives_watchers_of_its_connection_only(scan_conn: str
     )
     result: Any = await _in_thread(lambda: op.execute(context_for(op)))
     [scan_id] = result["scan_ids"]
-    [event] = await running["mine"].wait_for(1, timeout=60)
+    [event] = await running["conn"].wait_for(1, timeout=60)
+    [by_account] = await running["account"].wait_for(1, timeout=60)
+    await asyncio.sleep(0.5)
     for r in running.values():
         await r.stop()
-    assert event["scan_id"] == scan_id and event["conn_id"] == "copyleaks_default"
+    assert event["scan_id"] == by_account["scan_id"] == scan_id and event["conn_id"] == "copyleaks_default"
     assert event["developer_payload"] == "post:9" and event["dag_id"] == context_for(op)["ti"].dag_id
-    assert running["other"].events == []
+    assert running["other_conn"].events == [] and running["other_account"].events == []
 
 
 async def _in_thread(work: Any) -> Any:
-    import asyncio
-
     return await asyncio.to_thread(work)

@@ -74,13 +74,17 @@ def test_developer_payload_exact_and_pattern() -> None:
     assert not pattern.matches(completion(developer_payload=None))
 
 
-def test_statuses_connection_and_scan_id_prefix() -> None:
+def test_statuses_connection_account_and_scan_id_prefix() -> None:
     errors = CopyleaksScanCompletedTrigger(statuses="ERROR").filter
     assert errors.matches(completion(status="error", score=None))
     assert not errors.matches(completion())
     by_conn = CopyleaksScanCompletedTrigger(copyleaks_conn_id="copyleaks_cms").filter
     assert by_conn.matches(completion(scan_meta={"conn_id": "copyleaks_cms"}))
     assert not by_conn.matches(completion())  # a scan from outside Airflow has no connection
+    by_account = CopyleaksScanCompletedTrigger(account="Editor@Example.com").filter
+    assert by_account.matches(completion(scan_meta={"account": "editor@example.com"}))
+    assert not by_account.matches(completion(scan_meta={"account": "other@example.com"}))
+    assert not by_account.matches(completion())
     prefixed = CopyleaksScanCompletedTrigger(scan_id_prefix="cms-").filter
     assert prefixed.matches(completion())
     assert not prefixed.matches(completion(scan_id="af-42"))

@@ -42,6 +42,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "developer_payload": "cms:post",
         "developer_payload_pattern": "cms:.*",
         "copyleaks_conn_id": "copyleaks_other",
+        "account": "editor@example.com",
         "scan_id_prefix": "cms-",
         "name": "takedown",
         "store_url": "sqlite:////tmp/copyleaks-store.db",
