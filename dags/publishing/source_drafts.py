@@ -20,11 +20,12 @@ Decision           Status afterwards   Why
 ``reject``         ``trash``           WordPress's bin: never published, recoverable for 30 days
 =================  ==================  =====================================================
 
-Only posts the gate owns (status ``draft`` or ``pending``) are changed. A post deleted or trashed
-in the CMS meanwhile is reported as ``missing`` and never re-created; one published or scheduled
-by someone else is ``moved`` and left alone; one edited after it was checked is ``changed`` and not
-published (its new text was not checked). A CMS that refuses (401, 403, 5xx) raises
-:class:`CmsError` with the CMS's own message, having changed nothing.
+Only posts the gate owns (status ``draft`` or ``pending``) are changed. One already in the
+decision's status is ``updated`` with nothing written (a retried task whose answer was lost). A
+post deleted or trashed in the CMS meanwhile is reported as ``missing`` and never re-created; one
+published or scheduled by someone else is ``moved`` and left alone; one edited after it was checked
+is ``changed`` and not published (its new text was not checked). A CMS that refuses (401, 403,
+5xx) raises :class:`CmsError` with the CMS's own message, having changed nothing.
 """
 
 from __future__ import annotations
@@ -159,6 +160,11 @@ def refusal(
     def outcome(kind: Outcome, status: str | None, message: str) -> DraftUpdate:
         return DraftUpdate(draft_id, decision.value, kind.value, status, message)
 
+    if current is not None and current.status == STATUS_AFTER[decision]:
+        # Already so: a retried task whose first answer was lost, or someone did the same.
+        return outcome(
+            Outcome.UPDATED, current.status, f"draft {draft_id} is already {current.status!r}: nothing written"
+        )
     if current is None or current.status == "trash":
         return outcome(Outcome.MISSING, None, f"draft {draft_id} was deleted in the CMS meanwhile: nothing written")
     if current.status not in GATE_STATUSES:

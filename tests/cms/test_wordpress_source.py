@@ -290,3 +290,16 @@ def test_a_user_who_may_not_edit_fails_with_wordpress_message(
         _source("wordpress_writer").apply_decision(str(post), "publish")
 
     assert wordpress_fake.post(post).status == "draft" and wordpress_fake.writes() == []  # type: ignore[union-attr]
+
+
+def test_a_retried_decision_is_done_once_and_reported_as_done(wordpress: WordPressFake, wordpress_conn: str) -> None:
+    published, rejected = wordpress.add_post("Clean", "Text."), wordpress.add_post("Copied", "Text.")
+    source = _source(wordpress_conn)
+
+    # A task retried after its first answer was lost asks for the same decision again.
+    first = [source.apply_decision(str(published), "publish"), source.apply_decision(str(rejected), "reject")]
+    again = [source.apply_decision(str(published), "publish"), source.apply_decision(str(rejected), "reject")]
+
+    assert [(r.outcome, r.status) for r in first + again] == [("updated", "publish"), ("updated", "trash")] * 2
+    assert all("already" in r.message for r in again)
+    assert [method for method, _, _ in wordpress.writes()] == ["POST", "DELETE"]
