@@ -273,8 +273,11 @@ class Cluster:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
             "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "6",
-            # A task killed with its worker is retried on the other one; a task that starts while the
-            # api-server (its Execution API) restarts is retried once it is back.
+            # A task that starts while the api-server (its Execution API) restarts waits for it
+            # (backing off up to 30 s, about 3 minutes in all) instead of failing after ~10 s.
+            "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "10",
+            "AIRFLOW__WORKERS__EXECUTION_API_RETRY_WAIT_MAX": "30",
+            # A task killed with its worker is retried on the other one.
             "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "4",
             "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "10",
         }
