@@ -37,7 +37,11 @@ _ERRORS: dict[int, type[CopyleaksApiError]] = {
 
 
 class LoginBlocks:
-    """The account's shared login refusals, read before any login and written after one fails."""
+    """The account's shared login refusals, read before any login and written after one fails.
+
+    :param backend: where refusals are shared (the ScanStore, or the process's memory backend).
+    :param account_id: the account's derived id (never its email or key).
+    """
 
     def __init__(self, backend: TokenBackend, account_id: str) -> None:
         self._backend = backend

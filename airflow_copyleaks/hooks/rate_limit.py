@@ -22,6 +22,9 @@ class RateLimiter:
 
     Shared by every hook of one account in a process (see :meth:`for_account`) so that a batch
     running on a thread pool stays under the limit as a whole.
+
+    :param rate: acquisitions per second.
+    :param burst: acquisitions allowed at once (default one).
     """
 
     _by_account: dict[tuple[str, float], RateLimiter] = {}
@@ -67,6 +70,10 @@ class SharedRateLimiter:
     sleeps until it: mapped tasks on four workers then send 10 requests/s in all, not 40, and
     meet no 429s. If the store cannot be reached the process falls back to its own token bucket,
     so a store outage slows nothing down that would otherwise work.
+
+    :param store: where the schedule is kept (a ScanStore).
+    :param account: the account the limit belongs to (hashed into the schedule's name).
+    :param rate: requests per second for all processes together.
     """
 
     def __init__(self, store: SlotBackend, account: str, rate: float) -> None:
@@ -99,6 +106,12 @@ class WindowLimiter:
     Copyleaks counts exports in a sliding minute: the first ``limit`` go at once and each later
     one waits until the oldest of the last ``limit`` leaves the window. The window is kept a
     little longer than the server's, so that network jitter never puts one too many into it.
+
+    :param store: where the window's slots are kept (a ScanStore).
+    :param account: the account the limit belongs to (hashed into the window's name).
+    :param limit: acquisitions allowed in one window.
+    :param window_seconds: the window's length, as the server counts it.
+    :param what: what is limited (names the window: ``export``, ``resends``, ...).
     """
 
     def __init__(

@@ -74,7 +74,13 @@ def parse_copyleaks_time(value: str) -> datetime:
 
 class TokenCache:
     """Encrypted cache of one account's token, shared by every process that uses ``store``
-    (a ScanStore, or the process's :class:`~.backends.MemoryBackend`)."""
+    (a ScanStore, or the process's :class:`~.backends.MemoryBackend`).
+
+    :param store: where the encrypted token and its login lease are kept.
+    :param identity_url: Copyleaks' identity server the token comes from.
+    :param email: the account's email.
+    :param api_key: the account's API key (also the encryption key's source; never stored).
+    """
 
     # Tokens already decrypted in this process, keyed by account id: saves a store read and a
     # decryption per request. The store stays the source of truth across processes.

@@ -38,6 +38,9 @@ class CopyleaksHttpHook(HttpHook):
 
     Copyleaks' credentials travel in the login body and a bearer header, so the session carries
     no basic auth; the Copyleaks fields of the connection's extra are not sent as headers.
+
+    :param conn_id: the Copyleaks connection.
+    :param transport: the connection's transport options (proxies, TLS, timeouts).
     """
 
     def __init__(self, conn_id: str, transport: Mapping[str, Any]) -> None:
@@ -76,7 +79,13 @@ class Call:
 
 
 class Transport:
-    """Sends :class:`Call` s: rate-limited, timed out, retried as their rule allows."""
+    """Sends :class:`Call` s: rate-limited, timed out, retried as their rule allows.
+
+    :param conn_id: the Copyleaks connection.
+    :param settings: the connection's settings (base URLs, timeouts, retries, transport options).
+    :param acquire: waits for the account's rate limit; returns the seconds waited.
+    :param count: counts what happened by name (``requests``, ``retries``, ``rate_limited``).
+    """
 
     def __init__(
         self, conn_id: str, settings: Settings, acquire: Callable[[], float], count: Callable[[str], None]

@@ -37,7 +37,10 @@ def chunks(items: Sequence[str]) -> Iterator[list[str]]:
 
 
 class StoreEngine:
-    """Owns the engines. Subclasses (the store's parts) only use the protected helpers."""
+    """Owns the engines. Subclasses (the store's parts) only use the protected helpers.
+
+    :param url: SQLAlchemy URL of the store (SQLite file or PostgreSQL database).
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -45,7 +45,10 @@ class WrittenArtifact:
 
 
 class ArtifactWriter:
-    """Writes artifacts below ``base_url`` (any ObjectStoragePath URL: file://, s3://, gs://)."""
+    """Writes artifacts below ``base_url`` (any ObjectStoragePath URL: file://, s3://, gs://).
+
+    :param base_url: the folder artifacts go below (``[copyleaks] artifacts_url``).
+    """
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")

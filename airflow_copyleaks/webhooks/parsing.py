@@ -16,7 +16,11 @@ MAX_VALUES = 200_000  # objects, arrays and scalars in one body
 
 
 class BodyError(Exception):
-    """A body the receiver refuses: ``status`` is the HTTP answer, ``detail`` says why."""
+    """A body the receiver refuses.
+
+    :param status: the HTTP status to answer with (400, 413 or 422).
+    :param detail: why, for the answer's ``detail``.
+    """
 
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
