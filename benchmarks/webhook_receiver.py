@@ -1,5 +1,7 @@
 """The webhook receiver under load on loopback: requests/s and latency with the SQLite and the
-PostgreSQL store, against an empty FastAPI endpoint (the upper bound of the same stack).
+PostgreSQL store, against the receiver and store of an earlier commit (``--against``, by default
+e66301e, the receiver before the store split) on the same kinds of store, and an empty FastAPI
+endpoint (the upper bound of the same stack).
 
 Each target is uvicorn in its own process; the load comes from another process that keeps C
 keep-alive connections busy with a fixed list of deliveries (a minimal HTTP/1.1 client on raw
@@ -7,7 +9,13 @@ asyncio streams, so the client costs little of the two cores). 10% of the delive
 earlier one byte for byte, as Copyleaks' at-least-once delivery does; afterwards the store must
 hold exactly one event per unique delivery (checked, and reported).
 
+The earlier commit's ``airflow_copyleaks`` is extracted with ``git archive`` and served from its
+own folder (its own database too). Old and new run interleaved, ``--rounds`` times each in
+alternating order, and the table gives each target's median round: on a shared machine only
+figures measured side by side in one run compare.
+
     python -m benchmarks.webhook_receiver [--requests 5000] [--concurrency 16] [--quick]
+        [--against e66301e] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -166,13 +174,13 @@ def run_load(port: int, total: int, concurrency: int, out: Path) -> int:
 # ------------------------------------------------------------------------------------ the runs
 
 
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60, path: str = "/health") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -180,30 +188,61 @@ def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) 
     raise RuntimeError("the server did not become healthy")
 
 
-def run_target(kind: str, store_url: str, total: int, concurrency: int, work: Path) -> dict[str, Any]:
+def old_tree(rev: str, work: Path) -> Path:
+    """``airflow_copyleaks`` as it was at ``rev``, in a folder of its own."""
+    folder = work / f"old-{rev}"
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "airflow_copyleaks"], check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def server_cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def count_events(store_url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(store_url)  # plain SQL: either commit's schema holds this table
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT count(*) FROM copyleaks_event")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def run_target(
+    target: str, kind: str, store_url: str, total: int, concurrency: int, work: Path, code: Path = ROOT
+) -> dict[str, Any]:
+    """One load run against a fresh server of ``kind`` whose ``airflow_copyleaks`` comes from ``code``."""
     from airflow_copyleaks.testing.postgres import free_port
 
     port = free_port()
+    # The server's working directory comes first on its sys.path: an old tree's package wins there.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     args = ["--serve", kind, "--store", store_url, "--port", str(port), "--artifacts", (work / "a").as_uri()]
-    server = subprocess.Popen([sys.executable, "-m", "benchmarks.webhook_receiver", *args], env=env, cwd=ROOT)
+    server = subprocess.Popen([sys.executable, "-m", "benchmarks.webhook_receiver", *args], env=env, cwd=code)
     try:
         wait_healthy(port, server)
-        out = work / f"load-{kind}.json"
+        cpu_before = server_cpu_seconds(server.pid)
+        out = work / f"load-{target}.json"
         cmd = ["--load", str(port), "--requests", str(total), "--concurrency", str(concurrency), "--out", str(out)]
         subprocess.run([sys.executable, "-m", "benchmarks.webhook_receiver", *cmd], env=env, cwd=ROOT, check=True,
                        timeout=900)  # fmt: skip
         result: dict[str, Any] = json.loads(out.read_text())
+        # CPU time moves far less with the machine's load than wall time does.
+        result["server_cpu_ms_per_request"] = round((server_cpu_seconds(server.pid) - cpu_before) / total * 1000, 3)
     finally:
         server.terminate()
         server.wait(30)
-    result["target"] = kind
+    result["target"] = target
     if kind != "empty":
-        from airflow_copyleaks.store import ScanStore
-
-        store = ScanStore(store_url)
-        result["events_stored"] = store.count_events()
-        store.dispose()
+        result["events_stored"] = count_events(store_url)
         result["stored_equals_unique"] = result["events_stored"] == result["unique"] == result["responses_stored_true"]
     return result
 
@@ -226,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=5000, help="deliveries per target (10%% repeats)")
     parser.add_argument("--concurrency", type=int, default=16, help="keep-alive connections")
     parser.add_argument("--quick", action="store_true", help="1,000 deliveries per target")
+    parser.add_argument("--against", default="e66301e", help="also run this git revision's receiver ('': none)")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each store target (interleaved)")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -245,37 +286,30 @@ def main(argv: list[str] | None = None) -> int:
     from airflow_copyleaks.testing.postgres import TemporaryPostgres
 
     postgres_owner_ready()
-    results = []
+    old = old_tree(args.against, work) if args.against else None
+    runs: dict[str, list[dict[str, Any]]] = {}
     with TemporaryPostgres() as pg:
-        targets = [
-            ("empty", ""),
-            ("sqlite", f"sqlite:///{work / 'receiver.db'}"),
-            ("postgres", pg.create_database("receiver_bench")),
-        ]
-        for kind, url in targets:
-            print(f"{kind}: {total} deliveries, {args.concurrency} connections ...", flush=True)
-            results.append(run_target(kind, url, total, args.concurrency, work))
-    by = {r["target"]: r for r in results}
-    table = []
-    for kind in ("sqlite", "postgres"):
-        r, bound = by[kind], by["empty"]
-        table += [
-            {"what": f"{kind} store: requests/s", "ours": fmt(r["requests_per_second"], 0),
-             "alternative": fmt(bound["requests_per_second"], 0)},
-            {"what": f"{kind} store: latency median (ms)", "ours": fmt(r["median_ms"]),
-             "alternative": fmt(bound["median_ms"])},
-            {"what": f"{kind} store: latency p99 (ms)", "ours": fmt(r["p99_ms"]), "alternative": fmt(bound["p99_ms"])},
-            {"what": f"{kind} store: events stored / unique", "ours": f"{r['events_stored']:,} / {r['unique']:,}",
-             "alternative": "-"},
-        ]  # fmt: skip
+        stores = {"sqlite": lambda name: f"sqlite:///{work / name}.db", "postgres": pg.create_database}
+        plan: list[tuple[str, str, Path]] = [("empty", "empty", ROOT)]
+        for kind in ("sqlite", "postgres"):
+            pair = [(kind, kind, ROOT)] + ([(f"{kind}-old", kind, old)] if old else [])
+            for round_ in range(args.rounds):
+                plan += pair[::-1] if round_ % 2 else pair  # alternate who goes first
+        for n, (target, kind, code) in enumerate(plan):
+            url = "" if kind == "empty" else stores[kind](f"receiver_{target.replace('-', '_')}_{n}")
+            print(f"{target}: {total} deliveries, {args.concurrency} connections ...", flush=True)
+            runs.setdefault(target, []).append(run_target(target, kind, url, total, args.concurrency, work, code))
+    results = [r for rs in runs.values() for r in rs]
+    by = {target: median_run(rs) for target, rs in runs.items()}
+    table = summary_table(by, bool(old), args.against)
     print_table(
         f"Webhook receiver on loopback: {total:,} deliveries ({DUPLICATE_SHARE:.0%} repeats), "
-        f"{args.concurrency} connections",
+        f"{args.concurrency} connections" + (f", {args.rounds} interleaved rounds, median" if old else ""),
         table,
         "receiver",
-        "empty FastAPI endpoint",
+        f"receiver at {args.against}" if old else "empty FastAPI endpoint",
     )
-    path = write_results("webhook_receiver", argv, table, {"results": results})
+    path = write_results("webhook_receiver", argv, table, {"results": results, "median": by})
     print(f"written to {path}")
     ok = all(r.get("stored_equals_unique", True) for r in results)
     if not ok:
@@ -284,6 +318,35 @@ def main(argv: list[str] | None = None) -> int:
     if refused:  # a target that refuses its deliveries measures nothing worth comparing
         print(f"NOT ALL ANSWERED 200: {refused}", file=sys.stderr)
     return 0 if ok and not refused else 1
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the (lower) median requests/s: a whole round, so its figures belong together."""
+    ordered = sorted(runs, key=lambda r: r["requests_per_second"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def summary_table(by: dict[str, dict[str, Any]], against_old: bool, rev: str | None) -> list[dict[str, Any]]:
+    table = []
+    for kind in ("sqlite", "postgres"):
+        r, alt = by[kind], by[f"{kind}-old" if against_old else "empty"]
+        table += [
+            {"what": f"{kind} store: requests/s", "ours": fmt(r["requests_per_second"], 0),
+             "alternative": fmt(alt["requests_per_second"], 0)},
+            {"what": f"{kind} store: latency median (ms)", "ours": fmt(r["median_ms"]),
+             "alternative": fmt(alt["median_ms"])},
+            {"what": f"{kind} store: latency p99 (ms)", "ours": fmt(r["p99_ms"]), "alternative": fmt(alt["p99_ms"])},
+            {"what": f"{kind} store: receiver CPU per delivery (ms)", "ours": fmt(r["server_cpu_ms_per_request"]),
+             "alternative": fmt(alt["server_cpu_ms_per_request"])},
+            {"what": f"{kind} store: events stored / unique", "ours": f"{r['events_stored']:,} / {r['unique']:,}",
+             "alternative": f"{alt['events_stored']:,} / {alt['unique']:,}" if against_old else "-"},
+        ]  # fmt: skip
+    bound = by["empty"]
+    ceiling = f"{fmt(bound['requests_per_second'], 0)}, {fmt(bound['p99_ms'])}"
+    table.append(
+        {"what": "empty FastAPI endpoint (ceiling): requests/s, p99 (ms)", "ours": ceiling, "alternative": "-"}
+    )
+    return table
 
 
 if __name__ == "__main__":
