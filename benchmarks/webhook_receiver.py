@@ -174,7 +174,7 @@ def run_load(port: int, total: int, concurrency: int, out: Path) -> int:
 # ------------------------------------------------------------------------------------ the runs
 
 
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 60, path: str = "/health") -> None:
+def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 300, path: str = "/health") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
