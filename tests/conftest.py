@@ -84,3 +84,7 @@ def local_roots_for_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         os.environ.pop(name, None)
     else:
         os.environ[name] = before
+
+
+# The real stack (tests/e2e and tests/stack share one per session; registered here, once).
+from tests.e2e.harness import api, stack  # noqa: E402, F401

@@ -1,8 +1,9 @@
 """The editor's path through the Airflow UI, in a real browser (Playwright on Debian's Chromium).
 
 Log in, open the Copyleaks connection form, trigger the sweep from the Trigger form with Params,
-open the run's audit report through the task's extra link, open the Copyleaks page; a user
-without access is refused. Screenshots of each step are kept (the folder is printed at the end).
+open the run's audit report through the task's extra link, open the Copyleaks page; a user who
+may read the moderation DAG but not the sweep is refused the sweep's report and run.
+Screenshots of each step are kept (the folder is printed at the end).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from scripts.stack import NativeStack
-from tests.e2e.conftest import DAG_ID, OUTSIDER, AirflowApi, run_and_watch, screenshot_path
+from tests.e2e.harness import DAG_ID, MODERATION_DAG, MODERATOR, AirflowApi, run_and_watch, screenshot_path
 
 pytestmark = pytest.mark.e2e
 
@@ -104,6 +105,26 @@ def check_report(page: Page, base: str) -> None:
     print(f"report: {flagged.count()} flagged article(s), {page.locator('.passage mark').count()} highlighted passages")
 
 
+def check_access_per_dag(browser: Browser, admin: Page, base: str) -> None:
+    """The moderator reads the moderation DAG, not the sweep: its report and its run are refused
+    (403) where the admin, logged in the same way, reads them (200)."""
+    report = f"{base}/copyleaks/ui/reports/{DAG_ID}/{RUN_ID}/report.html"
+    run = f"{base}/api/v2/dags/{DAG_ID}/dagRuns/{RUN_ID}"
+    assert admin.request.get(report).status == 200 and admin.request.get(run).status == 200
+    moderator = log_in(browser, base, *MODERATOR)
+    refused = moderator.goto(report)
+    assert refused is not None and refused.status == 403, refused.status if refused else None
+    assert "flagged" not in moderator.content()
+    moderator.screenshot(path=screenshot_path("7-moderator-refused"))
+    assert moderator.request.get(run).status == 403
+    assert moderator.request.get(f"{base}/api/v2/dags/{MODERATION_DAG}").status == 200
+    moderator.goto(f"{base}/dags")
+    expect(moderator.get_by_role("link", name=MODERATION_DAG).first).to_be_visible()
+    expect(moderator.get_by_role("link", name=DAG_ID)).to_have_count(0)
+    moderator.screenshot(path=screenshot_path("8-moderator-dags"))
+
+
+@pytest.mark.timeout(1800)  # the UI and the run are slow on a loaded machine
 def test_editor_path_through_the_airflow_ui(stack: NativeStack, api: AirflowApi) -> None:
     started = time.monotonic()
     base = stack.url("airflow-apiserver")
@@ -127,11 +148,7 @@ def test_editor_path_through_the_airflow_ui(stack: NativeStack, api: AirflowApi)
             expect(frame.locator("#audits")).to_contain_text(RUN_ID)
             page.screenshot(path=screenshot_path("6-copyleaks-page"), full_page=True)
 
-            outsider = log_in(browser, base, *OUTSIDER)
-            refused = outsider.goto(f"{base}/copyleaks/ui/reports/{DAG_ID}/{RUN_ID}/report.html")
-            assert refused is not None and refused.status == 403
-            assert "flagged" not in outsider.content()
-            outsider.screenshot(path=screenshot_path("7-outsider-refused"))
+            check_access_per_dag(browser, page, base)
         finally:
             browser.close()
     print(f"browser test wall time: {time.monotonic() - started:.0f} s")

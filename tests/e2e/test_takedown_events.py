@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from airflow_copyleaks.webhooks.auth import TOKEN_HEADER, webhook_token
 from scripts.stack import NativeStack
-from tests.e2e.conftest import AirflowApi, wait_for
+from tests.e2e.harness import AirflowApi, wait_for
 
 pytestmark = pytest.mark.e2e
 DAG_ID = "copyleaks_takedown_review"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 
 from tests.dags.conftest import example_dags  # noqa: F401 - fixtures
-from tests.e2e.conftest import stack  # noqa: F401 - fixtures
 from tests.scans.conftest import airflow_db, receiver, scan_conn  # noqa: F401 - fixtures
 
 os.environ.setdefault("COPYLEAKS_GATE_SCHEDULE", "none")

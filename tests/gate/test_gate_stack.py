@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from scripts.stack import NativeStack
-from tests.e2e.conftest import AirflowApi, wait_for
+from tests.e2e.harness import AirflowApi, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # a stack start and two runs with reviews
 
