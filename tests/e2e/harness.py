@@ -158,7 +158,7 @@ def task_instances(api: AirflowApi, run_id: str, dag_id: str = DAG_ID) -> list[d
 
 
 def task_log(api: AirflowApi, dag_id: str, run_id: str, task_id: str, try_number: int = 1, map_index: int = -1) -> str:
-    """One attempt's log as "<level> <event>" lines (the API serves it as JSON lines, not text)."""
+    """One attempt's log as "<level> <event> <other fields>" lines (the API serves JSON lines, not text)."""
     path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}?map_index={map_index}"
     answer = api.session.get(f"{api.base}/api/v2{path}", headers={"Accept": "application/x-ndjson"}, timeout=60)
     answer.raise_for_status()
@@ -168,8 +168,9 @@ def task_log(api: AirflowApi, dag_id: str, run_id: str, task_id: str, try_number
             entry = json.loads(raw)
         except ValueError:
             entry = raw
-        if isinstance(entry, dict):
-            lines.append(f"{entry.get('level', '')} {entry.get('event', '')}")
+        if isinstance(entry, dict):  # a skip's reason, an error's detail ... are fields beside the event
+            extra = {k: v for k, v in entry.items() if k not in ("timestamp", "level", "event", "logger")}
+            lines.append(f"{entry.get('level', '')} {entry.get('event', '')}" + (f" {extra}" if extra else ""))
         else:
             lines.append(str(entry))
     return "\n".join(lines)

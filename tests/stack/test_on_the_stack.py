@@ -96,7 +96,7 @@ def test_a_quiet_hour_of_moderation_is_skipped_and_a_busy_hour_counts_its_credit
     found = states(api, quiet, MODERATION_DAG)
     assert found["moderate_texts"] == "skipped" and found["check_hero_images"] == "skipped", found
     assert "failed" not in ",".join(found.values()), found
-    message = re.search(r"nothing was posted or published from [^\n]*", task_log(api, MODERATION_DAG, quiet, "gather"))
+    message = re.search(r"nothing was posted or published from [^'\n]*", task_log(api, MODERATION_DAG, quiet, "gather"))
     assert message, "the skip gives no reason"
     print(f"\nquiet hour: run success, tasks {found}; '{message.group(0)}'")
 
