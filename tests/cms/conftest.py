@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,11 +49,15 @@ def seed_sample_drafts(fake: WordPressFake, ids: list[str]) -> dict[str, int]:
     """The sample folder's drafts ``ids`` as WordPress drafts (with their hero images); their post ids."""
     from publishing.source_folder import FolderDraftSource
 
-    source = FolderDraftSource(state_url="memory://unused")
     posted = {}
-    for draft in source.list_drafts():
-        if draft.id in ids:
-            image = source.read_hero_image(draft)
-            media = fake.add_media(f"hero_{draft.id}.png", image) if image else 0
-            posted[draft.id] = fake.add_post(draft.title, draft.body, modified=draft.modified_at, featured_media=media)
+    # The folder's decisions are not read here; an empty folder stands for them (Airflow 3.1 has no memory://).
+    with tempfile.TemporaryDirectory() as state:
+        source = FolderDraftSource(state_url=Path(state).as_uri())
+        for draft in source.list_drafts():
+            if draft.id in ids:
+                image = source.read_hero_image(draft)
+                media = fake.add_media(f"hero_{draft.id}.png", image) if image else 0
+                posted[draft.id] = fake.add_post(
+                    draft.title, draft.body, modified=draft.modified_at, featured_media=media
+                )
     return posted
