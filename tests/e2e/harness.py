@@ -40,6 +40,9 @@ EXPORT_WINDOW_SECONDS = 15
 # and fails it. That is Airflow's race (its guard covers a resumed task still scheduled or queued,
 # not a running one), not what these tests are about: slower scans make it rare, a retry absorbs it.
 SCAN_SECONDS = 5
+# The same race for exports: an export answered at once fires its trigger while the deferring export
+# task is still exiting. Copyleaks takes seconds to render a PDF report; so does the emulator here.
+EXPORT_SECONDS = 5
 
 
 class AirflowApi:
@@ -106,7 +109,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NativeStack]:
     )
     try:
         with native:
-            emulator_config(native, scan_duration_seconds=SCAN_SECONDS, export_window_seconds=EXPORT_WINDOW_SECONDS)
+            emulator_config(
+                native,
+                scan_duration_seconds=SCAN_SECONDS,
+                export_duration_seconds=EXPORT_SECONDS,
+                export_window_seconds=EXPORT_WINDOW_SECONDS,
+            )
             yield native
     finally:
         # The services' and tasks' logs outlive the temporary folder, for a failure's diagnosis.

@@ -108,3 +108,17 @@ def test_export_validation_and_rate_limit(
         for i in range(3)
     ]
     assert codes == [200, 200, 429]
+
+
+def test_an_export_is_delivered_after_its_processing_time(
+    api: Api, emu: EmulatorClient, receiver: Receiver, corpus_text: Callable[[int], dict[str, Any]]
+) -> None:
+    # Copyleaks renders exports for a while: nothing arrives with the answer, everything comes later.
+    emu.set_config(export_duration_seconds=3)
+    _completed_scan(api, receiver, PREFIX + corpus_text(2)["text"], pdf={"create": True})
+    r = receiver.url
+    body = {"completionWebhook": f"{r}/export/done", "pdfReport": {"endpoint": f"{r}/export/pdf", "verb": "POST"}}
+    assert api.call("POST", "/v3/downloads/exp-1/export/export-slow", json=body).status_code == 200
+    assert receiver.matching("/export/") == []
+    assert receiver.wait("/export/done", timeout=30)[0].json()["completed"] is True
+    assert receiver.matching("/export/pdf")[0].body.startswith(b"%PDF-1.4")

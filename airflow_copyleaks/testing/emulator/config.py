@@ -42,6 +42,7 @@ class EmulatorConfig:
     ai_image_per_15_minutes: int = 900  # AI image detector limit [DOC-rate]; 0 disables
     initial_credits: int = 1000
     scan_duration_seconds: float = 0.3  # simulated processing before the status webhook
+    export_duration_seconds: float = 0.0  # simulated work between an accepted export and its deliveries
     # Realistic scans take minutes. When set, a scan lasts this many emulated minutes, and
     # time_scale emulated seconds pass per real second (60: a 30-minute scan takes 30 s).
     scan_duration_minutes: float = 0.0

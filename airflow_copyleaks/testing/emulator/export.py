@@ -131,7 +131,7 @@ class ExportEngine:
         def run() -> None:
             self._run(scan, export_id, tasks, int(max_retries), webhook, completion_headers, payload, generation)
 
-        self.dispatcher.submit(run)
+        self.dispatcher.schedule(self.state.config.export_duration_seconds, run)
         return 200, {}
 
     def _run(self, scan: Scan, export_id: str, tasks: list[Task], attempts: int, webhook: str,
