@@ -53,8 +53,12 @@ SCHEDULE: str | None = None if _CRON.strip().lower() == "none" else _CRON
 def embargo_alert() -> Any:
     if EMBARGO_MINUTES <= 0:
         return None
-    from airflow.sdk.definitions.callback import AsyncCallback
     from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
+
+    try:
+        from airflow.sdk.definitions.callback import AsyncCallback
+    except ImportError:  # Airflow 3.1 keeps it beside the deadline alert
+        from airflow.sdk.definitions.deadline import AsyncCallback  # type: ignore[no-redef,attr-defined]
 
     return DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
