@@ -1,20 +1,22 @@
 """Where the example DAGs read articles, comments and images, and record what they hold back.
 
 The DAGs only know :class:`PublishingSource`. :class:`FolderSource` implements it over the sample
-archive in ``dags/data``; a real CMS (an HTTP API, a database table) is one more class with the
-same methods, chosen in :func:`default_source`.
+archive in ``dags/data``, its holds in shared object storage (:mod:`publishing.holds`); a real CMS
+(an HTTP API, a database table) is one more class with the same methods, chosen in
+:func:`default_source`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from publishing.holds import HoldStore
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -53,6 +55,7 @@ class PublishingSource(Protocol):
     def comments_posted_between(self, start: datetime, end: datetime) -> list[Comment]: ...
     def image_path(self, name: str) -> Path: ...
     def hold(self, kind: str, ids: Iterable[str], reason: str) -> list[str]: ...
+    def holds(self) -> dict[str, dict[str, Any]]: ...
 
 
 def _time(value: str) -> datetime:
@@ -62,11 +65,11 @@ def _time(value: str) -> datetime:
 class FolderSource:
     """The sample archive: articles.json (metadata), articles/<id>.txt, comments.jsonl, images/."""
 
-    def __init__(self, root: Path | None = None, holds_file: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, holds_url: str | None = None) -> None:
         # COPYLEAKS_EXAMPLE_DATA: another archive in the same layout (tests use a bigger one).
         self.root = root or Path(os.environ.get("COPYLEAKS_EXAMPLE_DATA") or DATA)
-        home = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow"))
-        self.holds_file = holds_file or home / "copyleaks" / "holds.json"
+        # Holds are shared by every worker: below [copyleaks] artifacts_url unless given.
+        self._holds = HoldStore(holds_url)
 
     def _all_articles(self) -> list[Article]:
         found = [
@@ -119,20 +122,12 @@ class FolderSource:
         return path
 
     def hold(self, kind: str, ids: Iterable[str], reason: str) -> list[str]:
-        """Record that items are held back; written atomically so readers never see half a file."""
-        held = json.loads(self.holds_file.read_text()) if self.holds_file.exists() else {}
-        now = datetime.now(timezone.utc).isoformat()
-        added = []
-        for item_id in ids:
-            key = f"{kind}:{item_id}"
-            if key not in held:
-                added.append(item_id)
-            held[key] = {"kind": kind, "id": item_id, "reason": reason, "held_at": now}
-        self.holds_file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=self.holds_file.parent, delete=False, suffix=".tmp") as handle:
-            json.dump(held, handle, indent=2, sort_keys=True)
-        os.replace(handle.name, self.holds_file)
-        return added
+        """Record that items are held back (one object each); returns the ones newly held."""
+        return self._holds.hold(kind, ids, reason)
+
+    def holds(self) -> dict[str, dict[str, Any]]:
+        """Every held item, keyed ``"<kind>:<id>"``, whichever machine held it."""
+        return self._holds.holds()
 
 
 def default_source() -> PublishingSource:

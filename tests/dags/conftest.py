@@ -1,8 +1,9 @@
 """Fixtures that run the example DAGs themselves (the repository's ``dags/`` folder) against the
 emulator and a real webhook receiver, in a subprocess, as ``airflow dags test`` does.
 
-Each test gets its own AIRFLOW_HOME (holds, reports) and ScanStore; the metadata database is the
-session's (``airflow_db``). The emulator knows the sample archive's "internet" images.
+Each test gets its own AIRFLOW_HOME and ScanStore, its holds and reports below the receiver's
+artifacts folder (the shared ``artifacts_url``); the metadata database is the session's
+(``airflow_db``). The emulator knows the sample archive's "internet" images.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from tests.scans.conftest import Receiver, airflow_db, receiver, scan_conn  # no
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "dags"
 RUNNER = Path(__file__).with_name("run_dag.py")
+if str(DAGS) not in sys.path:  # the DAGs' own helpers (publishing.*), as the DAG processor sees them
+    sys.path.insert(0, str(DAGS))
 
 
 @dataclass
@@ -64,8 +67,10 @@ class ExampleDags:
         return json.loads(path.read_text())
 
     def holds(self) -> dict[str, Any]:
-        path = self.home / "copyleaks" / "holds.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        """What the DAGs held back, read as any worker reads it (below the shared artifacts_url)."""
+        from publishing.holds import HOLDS_FOLDER, HoldStore
+
+        return HoldStore(f"{self.receiver.artifacts.as_uri()}/{HOLDS_FOLDER}").holds()
 
     def reports(self, dag_id: str) -> list[dict[str, Any]]:
         """The JSON reports the DAG wrote, oldest first."""

@@ -45,6 +45,9 @@ def test_moderation_triggered_without_a_logical_date_checks_the_hours_before_run
     report = example_dags.reports(MODERATION)[-1]
     # c003 was posted at 01:00 on the 13th: inside [00:00, 02:00).
     assert "comment:c003" in {row["item"] for row in report["rows"]}
+    # What the report says was held back is what any worker reads below the shared artifacts_url.
+    held = {row["item"] for row in report["rows"] if row.get("action") == "held back"}
+    assert held and set(example_dags.holds()) == held, (held, example_dags.holds())
 
 
 def test_a_quiet_hour_is_skipped_with_a_message_not_failed(example_dags: ExampleDags) -> None:

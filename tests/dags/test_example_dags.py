@@ -47,7 +47,7 @@ def test_schedules_and_params(dagbag: object, dag_id: str, cron: str) -> None:
 
 
 def test_source_selects_by_interval_and_holds_atomically(tmp_path: Path) -> None:
-    source = FolderSource(holds_file=tmp_path / "holds.json")
+    source = FolderSource(holds_url=(tmp_path / "holds").as_uri())
     day = source.articles_published_between(
         datetime(2026, 11, 19, tzinfo=timezone.utc), datetime(2026, 11, 20, tzinfo=timezone.utc)
     )
@@ -61,9 +61,10 @@ def test_source_selects_by_interval_and_holds_atomically(tmp_path: Path) -> None
         assert Path(source.text_location(article)).read_text() == text
     assert source.hold("article", ["a05", "a12"], "test") == ["a05", "a12"]
     assert source.hold("article", ["a05"], "again") == []
-    held = json.loads((tmp_path / "holds.json").read_text())
+    held = source.holds()
     assert set(held) == {"article:a05", "article:a12"}
-    assert not list(tmp_path.glob("*.tmp"))
+    assert held["article:a05"]["reason"] == "again"  # the latest reason, as before
+    assert not list(tmp_path.rglob("*.partial"))  # each object written whole, no leftovers
     with pytest.raises(ValueError, match="outside"):
         source.image_path("../../etc/passwd")
 
