@@ -112,13 +112,17 @@ class Watermarks(StoreEngine):
         # At the instant a writer has drawn an id it has not published, go no further than before.
         return min(latest, horizon) if horizon is not None else -1
 
-    def _settled_position(self) -> int:
-        for _ in range(1000):
+    def settled_position(self) -> int:
+        """The feed position, waiting while a writer is between drawing its id and publishing
+        it (a moment). Never a guess: starting from 0 would replay every past completion, and
+        starting past an unpublished id would skip it."""
+        delay = 0.001
+        while True:
             position = self.feed_position()
             if position >= 0:
                 return position
-            time.sleep(0.001)  # a writer is between drawing its id and publishing it: a moment
-        return 0  # never seen settled: from the beginning rather than skip a completion
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def completions_after(self, position: int, limit: int = FEED_PAGE) -> tuple[list[Completion], int]:
         """Completions with an event id above ``position``, oldest first, and the position they
@@ -167,7 +171,7 @@ class Watermarks(StoreEngine):
     def start_watermark(self, key: str) -> int:
         """The position of watcher ``key``: its saved one, or (first start) the feed's current
         end, saved at once so that what arrives from now on is seen even across a restart."""
-        start = self._settled_position()
+        start = self.settled_position()
         with self._write() as conn:
             stmt = self._insert(t.watermark).values(key=key, position=start, updated_at=utcnow())
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))

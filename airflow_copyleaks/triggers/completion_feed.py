@@ -107,8 +107,7 @@ async def open_store(store_url: str, poll: float) -> ScanStore:
 async def poll_batches(store: ScanStore, poll: float) -> AsyncGenerator[FeedBatch, None]:
     """One batch per poll (an empty one when nothing arrived), forever; a long backlog in pages
     without waiting between them."""
-    position = await retry_while_unreachable(lambda: asyncio.to_thread(store.feed_position), "starting", poll)
-    position = max(position, 0)
+    position = await retry_while_unreachable(lambda: asyncio.to_thread(store.settled_position), "starting", poll)
     while True:
         start = position
         completions, upto = await retry_while_unreachable(

@@ -7,6 +7,7 @@ as they come); tests/events/test_shared_stream.py drives it through Airflow 3.3'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -130,3 +131,42 @@ async def test_a_named_watcher_keeps_its_position_when_its_filters_change(receiv
     await quiet()
     await second.stop()
     assert [e["scan_id"] for e in second.events] == ["missed-while-down"]
+
+
+# SQLite writers are serial: its feed's end is always known.
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
+async def test_a_first_start_while_a_writer_is_mid_insert_replays_no_history(
+    receiver: Receiver, store_url: str
+) -> None:
+    """PostgreSQL: while a writer has drawn an event id it has not published, the feed's end is
+    unknown. A brand-new watcher must wait for it rather than start from the beginning, which
+    would turn every past completion into an asset event (one DAG run each)."""
+    import sqlalchemy as sa
+
+    from airflow_copyleaks.store import event_order
+
+    for i in range(3):
+        receiver.completed(f"history-{i}", 80.0)
+    engine = sa.create_engine(store_url)
+    stuck = engine.connect()
+    stuck.begin()
+    # A writer between drawing its id and publishing it (the first step of NEXT_EVENT_ID).
+    stuck.execute(sa.text(f"SELECT pg_advisory_xact_lock_shared({event_order.WRITERS}, 0)"))
+    watcher = trigger(store_url)
+    running = start(watcher.run())
+    try:
+        # Long enough for the old code's thousand tries to give up and save position 0.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(started(watcher, receiver.store), 8)
+        assert receiver.store.watermark(watcher.watermark_key) is None  # no position while unknown
+    finally:
+        stuck.rollback()
+        stuck.close()
+        engine.dispose()
+    await started(watcher, receiver.store)
+    assert receiver.store.watermark(watcher.watermark_key) == receiver.store.feed_position()
+    receiver.completed("fresh", 80.0)
+    await running.wait_for(1)
+    await quiet()
+    await running.stop()
+    assert [e["scan_id"] for e in running.events] == ["fresh"]
