@@ -18,6 +18,10 @@ from airflow_copyleaks.store import schema as t
 from airflow_copyleaks.store.clock import DatabaseClock
 from airflow_copyleaks.store.engine import chunks, utcnow
 
+# A scan's refused deliveries count at most once in this long: a burst of them (Copyleaks' own
+# retries, or requests replaying a stale credential) makes its waits resend once, not each time.
+DELIVERY_FAILURE_EVERY_SECONDS = 60.0
+
 
 class Coordination(DatabaseClock):
     """The cross-process half of :class:`~airflow_copyleaks.store.ScanStore`."""
@@ -98,11 +102,15 @@ class Coordination(DatabaseClock):
 
     def note_delivery_failures(self, scan_ids: Iterable[str]) -> None:
         """The receiver refused deliveries for ``scan_ids`` (now, on the database's clock); ids
-        of scans this store does not know are ignored."""
+        of scans this store does not know are ignored, and so is a scan whose last refusal is
+        recent (each new one would make its waits resend again: a burst of refusals is one)."""
         now = self.db_now()
+        column = t.scan.c.delivery_failed_at
+        recent = column >= now - timedelta(seconds=DELIVERY_FAILURE_EVERY_SECONDS)
         with self._write() as conn:
             for chunk in chunks(sorted(set(scan_ids))):
-                conn.execute(sa.update(t.scan).where(t.scan.c.scan_id.in_(chunk)).values(delivery_failed_at=now))
+                stale = sa.or_(column.is_(None), ~recent)
+                conn.execute(sa.update(t.scan).where(t.scan.c.scan_id.in_(chunk), stale).values(delivery_failed_at=now))
 
     def delivery_failures(self, scan_ids: Sequence[str]) -> dict[str, float]:
         """When a delivery for each of ``scan_ids`` was last refused (epoch seconds), for those

@@ -73,9 +73,12 @@ async def scan_credential(scan_id: str, request: Request, config: Receiver) -> s
     try:
         return _authenticate(config, request, "scan", scan_id)
     except HTTPException as err:
-        if err.status_code == 401 and len(scan_id) <= MAX_ID_LENGTH and "\x00" not in scan_id:
-            # The scan's webhook may be lost (a secret changed): the waits resend it early. An id
-            # the store does not know changes nothing.
+        presented = bool(request.headers.get(TOKEN_HEADER))
+        if err.status_code == 401 and presented and len(scan_id) <= MAX_ID_LENGTH and "\x00" not in scan_id:
+            # A credential that does not match is what Copyleaks sends under a secret since
+            # changed: the scan's webhook is lost, and the waits resend it early. A request with
+            # none proves nothing (anyone knowing a scan id may send one) and must not spend the
+            # account's resend budget. An id the store does not know changes nothing.
             config.gate.note_refused(scan_id)
             await config.gate.write_refused()
         raise
