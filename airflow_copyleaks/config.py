@@ -7,6 +7,7 @@ of names and defaults.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,8 +155,37 @@ def get_bool(name: str) -> bool:
     return as_bool(get_setting(name))
 
 
-def get_float(name: str) -> float:
-    return float(get_setting(name))
+def number(field: str, raw: str, *, minimum: float | None = None, whole: bool = False) -> float:
+    """``raw`` as a finite number, or a validation error naming ``field`` and the rule it broke."""
+    rule = "a whole number" if whole else "a number"
+    if minimum is not None:
+        rule += f" of at least {minimum:g}"
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or (whole and not value.is_integer()) or (minimum is not None and value < minimum):
+        # Imported here: the standalone receiver reads settings without Airflow's exceptions loaded.
+        from airflow_copyleaks.exceptions import CopyleaksValidationError
+
+        raise CopyleaksValidationError(field, f"is {raw!r}", limit=rule)
+    return value
+
+
+def get_float(name: str, *, minimum: float | None = None, whole: bool = False) -> float:
+    """A numeric ``[copyleaks]`` option; a bad value fails naming the option."""
+    return number(f"[{SECTION}] {name}", get_setting(name), minimum=minimum, whole=whole)
+
+
+def resend_budget_per_minute() -> int:
+    """Most "resend webhook" requests a minute for one account (at least one, a whole number)."""
+    return int(get_float("resend_budget_per_minute", minimum=1, whole=True))
+
+
+def env_number(variable: str, default: str, *, minimum: float | None = None) -> float:
+    """A number from the environment variable ``variable`` (``default`` when unset); a bad value
+    fails naming the variable (for a DAG file: an import error saying which)."""
+    return number(variable, os.environ.get(variable, default), minimum=minimum)
 
 
 def store_url() -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 from airflow.sdk import Param, dag, get_current_context, task
 
+from airflow_copyleaks.config import env_number
 from airflow_copyleaks.links import with_audit_report_link
 from airflow_copyleaks.operators import (
     CopyleaksAiDetectionOperator,
@@ -41,7 +42,7 @@ from airflow_copyleaks.review import CopyleaksReviewOperator, LogReviewNotifier
 # 0 leaves the alert out: Airflow 3.3's in-process dag.test() (``airflow dags test``) cannot finish
 # a run of a DAG with a deadline alert (it looks the alerts up by id but holds their definitions),
 # so the demo and the in-process tests run the gate without one.
-EMBARGO_MINUTES = float(os.environ.get("COPYLEAKS_GATE_EMBARGO_MINUTES", "45"))
+EMBARGO_MINUTES = env_number("COPYLEAKS_GATE_EMBARGO_MINUTES", "45", minimum=0)
 
 
 # How often new drafts are looked for; COPYLEAKS_GATE_SCHEDULE="none": only runs triggered by hand

@@ -13,14 +13,14 @@ replays nor skips completions.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
+from airflow_copyleaks.config import env_number
 from airflow_copyleaks.triggers.events import CopyleaksScanCompletedTrigger
 
-MIN_SCORE = float(os.environ.get("COPYLEAKS_TAKEDOWN_MIN_SCORE", "50"))
+MIN_SCORE = env_number("COPYLEAKS_TAKEDOWN_MIN_SCORE", "50", minimum=0)
 
 high_similarity = Asset(
     name="copyleaks_high_similarity_completions",

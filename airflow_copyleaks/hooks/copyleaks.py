@@ -199,7 +199,10 @@ class CopyleaksHook(ScanEndpoints, SyncCheckEndpoints, AccountEndpoints, BaseHoo
 
         :param per_minute: Most resend requests a minute, whichever process of the account asks.
         """
-        limit = max(1, int(per_minute))
+        # Never rounded up to 1: a budget of 0 or 0.5 is a mistake to say, not one resend a minute.
+        limit = int(
+            config.number(f"[{config.SECTION}] resend_budget_per_minute", str(per_minute), minimum=1, whole=True)
+        )
         return WindowLimiter(self.backend, f"{self.settings.account}\nresends", limit, 60.0, what="resend")
 
     def get_token(self) -> Token:

@@ -85,7 +85,7 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         # Kept across pokes (poke mode): the backoff of each scan and a held budget slot live on.
         resender: BlockingResender | None = getattr(self, "_blocking_resender", None)
         if resender is None:
-            budget = config.get_float("resend_budget_per_minute")
+            budget = config.resend_budget_per_minute()
             resender = BlockingResender(self.store, self.copyleaks_conn_id, resend_after, budget)
             self._blocking_resender = resender
         return resender

@@ -187,7 +187,7 @@ class CopyleaksScanTrigger(BaseTrigger):
     def _resend_service(self, store_url: str, store: Any, resend_after: float) -> ResendService | None:
         if resend_after <= 0:
             return None
-        budget = config.get_float("resend_budget_per_minute")
+        budget = config.resend_budget_per_minute()
         return resend_service_for(store_url, store, self.copyleaks_conn_id, budget)
 
     async def _subscribe_and_read(self, store_url: str, poll: float) -> tuple[Any, Subscription, dict[str, ScanRecord]]:

@@ -249,7 +249,7 @@ class ScanWaitMixin:
             if self.resend_after_seconds is not None
             else config.get_float("resend_after_seconds")
         )
-        budget = config.get_float("resend_budget_per_minute")
+        budget = config.resend_budget_per_minute()
         resender = BlockingResender(store, self.copyleaks_conn_id, resend_after, budget)
         return wait_in_worker(store, scan_ids, wanted, deadline=deadline, poll_interval=poll, resender=resender)
 
