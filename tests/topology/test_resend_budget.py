@@ -46,19 +46,29 @@ async def test_two_triggerers_share_the_accounts_resend_budget(
 def test_a_wait_in_the_worker_backs_off_as_the_triggerer_does(
     scan_conn: str, store_file: str, copyleaks_emulator: Any
 ) -> None:
-    """deferrable=False: the same policy as the triggerer's service, not a resend every period."""
+    """deferrable=False: the same policy as the triggerer's service, not a resend every period.
+
+    Asserted through bounds that a slow machine cannot break, only a wrong policy: the policy
+    makes the resend after the k-th wait at least ``after * 2**k`` past it (a late resend only
+    widens a gap), and so n resends need at least ``after * (2**n - 1)`` of the wait's measured
+    duration. A resend every period of silence breaks both (gaps of ``after``, about
+    ``duration / after`` resends)."""
+    after = 0.5
     copyleaks_emulator.set_config(scan_duration_minutes=4, time_scale=60)  # 4 s
     docs = [{"key": "doc", "text": "The harbour board met again to review the restoration budget in full detail."}]
     op = CopyleaksSubmitOperator(
         task_id="submit", documents=docs, store_url=store_file, poll_interval=0.05,
-        wait_for_completion=True, deferrable=False, resend_after_seconds=0.5,
+        wait_for_completion=True, deferrable=False, resend_after_seconds=after,
     )  # fmt: skip
+    began = time.time()
     assert op.execute(context_for(op))["status"] == "success"
-    # A resend every 0.5 s of silence would be 7 or 8 over 4 s; doubling gaps (0.5, 1, 2) at most 3.
+    duration = time.time() - began
     calls = resends(copyleaks_emulator)
-    assert 1 <= len(calls) <= 3, calls
+    assert calls, "no resend during a scan silent for 8 periods: the backoff is not exercised"
     gaps = [b["time"] - a["time"] for a, b in itertools.pairwise(calls)]
-    assert all(later > earlier for earlier, later in itertools.pairwise(gaps)), gaps
+    assert all(gap >= after * 2**k for k, gap in enumerate(gaps, start=1)), gaps
+    assert after * (2 ** len(calls) - 1) <= duration, (len(calls), duration)
+    assert calls[0]["time"] >= began + after  # the first after one period of silence, not at once
 
 
 def test_a_poking_sensor_shares_the_accounts_budget(
