@@ -21,7 +21,8 @@ Decision           Status afterwards   Why
 =================  ==================  =====================================================
 
 Only posts the gate owns (status ``draft`` or ``pending``) are changed. One already in the
-decision's status is ``updated`` with nothing written (a retried task whose answer was lost). A
+decision's status with the same note is ``updated`` with nothing written (a retried task whose
+answer was lost; a CMS that does not store notes makes such a retry of a publish ``moved``). A
 post deleted or trashed in the CMS meanwhile is reported as ``missing`` and never re-created; one
 published or scheduled by someone else is ``moved`` and left alone; one edited after it was checked
 is ``changed`` and not published (its new text was not checked). A CMS that refuses (401, 403,
@@ -152,16 +153,17 @@ def draft_source(kind: str | None = None, *, conn_id: str | None = None) -> Draf
 
 
 def refusal(
-    current: Draft | None, draft_id: str, decision: Decision, checked_modified: datetime | None
+    current: Draft | None, draft_id: str, decision: Decision, checked_modified: datetime | None, note: str = ""
 ) -> DraftUpdate | None:
-    """Why ``decision`` must not be written over ``current`` (the draft as the CMS has it now), or
-    None when it may be. Both sources apply the same rules."""
+    """Why ``decision`` with ``note`` must not be written over ``current`` (the draft as the CMS has
+    it now), or None when it may be. Both sources apply the same rules."""
 
     def outcome(kind: Outcome, status: str | None, message: str) -> DraftUpdate:
         return DraftUpdate(draft_id, decision.value, kind.value, status, message)
 
-    if current is not None and current.status == STATUS_AFTER[decision]:
-        # Already so: a retried task whose first answer was lost, or someone did the same.
+    if current is not None and current.status == STATUS_AFTER[decision] and current.note == note:
+        # Exactly this write is already there: a retried task whose first answer was lost. The note
+        # tells it apart from someone else publishing (``moved``) or from a new note to write.
         return outcome(
             Outcome.UPDATED, current.status, f"draft {draft_id} is already {current.status!r}: nothing written"
         )

@@ -104,7 +104,7 @@ class FolderDraftSource:
         self, draft_id: str, decision: Decision | str, note: str = "", *, checked_modified: datetime | None = None
     ) -> DraftUpdate:
         chosen = parse_decision(decision)
-        refused = refusal(self.get_draft(draft_id), draft_id, chosen, checked_modified)
+        refused = refusal(self.get_draft(draft_id), draft_id, chosen, checked_modified, note)
         if refused:
             return refused
         status = STATUS_AFTER[chosen]

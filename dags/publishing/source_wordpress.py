@@ -234,7 +234,7 @@ class WordPressDraftSource:
     ) -> DraftUpdate:
         chosen = parse_decision(decision)
         post_id = _post_id(draft_id)
-        refused = refusal(self.get_draft(draft_id), draft_id, chosen, checked_modified)
+        refused = refusal(self.get_draft(draft_id), draft_id, chosen, checked_modified, note)
         if refused:
             return refused
         endpoint = f"{POSTS}/{post_id}"

@@ -131,3 +131,19 @@ def test_the_default_source_is_the_folder(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("COPYLEAKS_DRAFT_SOURCE", "ghost")
     with pytest.raises(ValueError, match="draft source must be 'folder' or 'wordpress'"):
         draft_source()
+
+
+def test_a_draft_published_by_someone_else_is_moved_and_a_new_note_is_written(tmp_path: Path) -> None:
+    source = FolderDraftSource(state_url=tmp_path.as_uri())
+    # Someone else published d01 (no gate note); d02 was sent back for edits once already.
+    (tmp_path / "d01.json").write_text(json.dumps({"status": "publish", "modified_at": "2026-12-01T09:00:00+00:00"}))
+    source.apply_decision("d02", "request_edits", "Request edits by ann")
+
+    published = source.apply_decision("d01", "publish", "every Copyleaks check passed")
+    edits = source.apply_decision("d02", "request_edits", "Request edits by bob")
+    retried = source.apply_decision("d02", "request_edits", "Request edits by bob")
+
+    assert (published.outcome, published.status) == ("moved", "publish")
+    assert (edits.outcome, edits.status) == ("updated", "pending") and "already" not in edits.message
+    assert source.get_draft("d02").note == "Request edits by bob"  # type: ignore[union-attr]
+    assert (retried.outcome, retried.status) == ("updated", "pending") and "already" in retried.message

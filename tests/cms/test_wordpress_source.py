@@ -303,3 +303,46 @@ def test_a_retried_decision_is_done_once_and_reported_as_done(wordpress: WordPre
     assert [(r.outcome, r.status) for r in first + again] == [("updated", "publish"), ("updated", "trash")] * 2
     assert all("already" in r.message for r in again)
     assert [method for method, _, _ in wordpress.writes()] == ["POST", "DELETE"]
+
+
+def test_a_post_someone_else_published_is_moved_not_published_by_the_gate(
+    wordpress: WordPressFake, wordpress_conn: str
+) -> None:
+    post = wordpress.add_post("Clean", "Text.")
+    checked = _source(wordpress_conn).get_draft(str(post)).modified_at  # type: ignore[union-attr]
+    # An editor publishes it in WordPress (maybe after editing it) before the gate's task runs.
+    wordpress.edit_post(post, status="publish")
+
+    result = _source(wordpress_conn).apply_decision(
+        str(post), "publish", "every Copyleaks check passed", checked_modified=checked
+    )
+
+    assert (result.outcome, result.status) == ("moved", "publish")
+    assert wordpress.writes() == []
+
+
+def test_a_second_request_for_edits_writes_its_new_note(wordpress: WordPressFake, wordpress_conn: str) -> None:
+    post = wordpress.add_post("Copied", "Text.")
+    source = _source(wordpress_conn)
+    source.apply_decision(str(post), "request_edits", "Request edits by ann")
+
+    again = source.apply_decision(str(post), "request_edits", "Request edits by bob")
+
+    assert (again.outcome, again.status) == ("updated", "pending")
+    assert "already" not in again.message
+    assert wordpress.post(post).meta["copyleaks_review"] == "Request edits by bob"  # type: ignore[union-attr]
+
+
+def test_a_retried_decision_with_its_note_is_done_once(wordpress: WordPressFake, wordpress_conn: str) -> None:
+    published, rejected = wordpress.add_post("Clean", "Text."), wordpress.add_post("Copied", "Text.")
+    source = _source(wordpress_conn)
+    checked = source.get_draft(str(published)).modified_at  # type: ignore[union-attr]
+    decisions = [(published, "publish", "every Copyleaks check passed"), (rejected, "reject", "Reject by ann")]
+
+    first = [source.apply_decision(str(p), d, n, checked_modified=checked) for p, d, n in decisions]
+    writes = len(wordpress.writes())
+    again = [source.apply_decision(str(p), d, n, checked_modified=checked) for p, d, n in decisions]
+
+    assert [(r.outcome, r.status) for r in first + again] == [("updated", "publish"), ("updated", "trash")] * 2
+    assert all("already" in r.message for r in again)
+    assert len(wordpress.writes()) == writes  # nothing written twice
