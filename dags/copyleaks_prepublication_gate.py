@@ -113,6 +113,10 @@ def copyleaks_prepublication_gate() -> None:
         from airflow.providers.common.compat.sdk import AirflowSkipException
         from publishing.gate_drafts import new_drafts, stage
 
+        from airflow_copyleaks.review.policy import ReviewPolicy
+
+        # The policy is judged last, after the paid checks: a typo in it must fail here, for free.
+        ReviewPolicy.from_dict(params.get("policy"))
         source, chosen = new_drafts(params["draft_ids"])
         if not chosen:
             asked = f"none of the drafts {params['draft_ids']} exists" if params["draft_ids"] else "no new draft"

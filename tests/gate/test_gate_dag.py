@@ -25,3 +25,21 @@ def test_a_clean_draft_is_published_without_a_review(example_dags: ExampleDags) 
     report = example_dags.report(DAG_ID, result)
     row = report["rows"][0]
     assert (row["key"], row["verdict"], row["action"]) == ("d01", "clean", "published")
+
+
+def test_a_policy_with_a_typo_fails_the_first_task_before_any_paid_check(
+    example_dags: ExampleDags, copyleaks_emulator: Any
+) -> None:
+    example_dags.env["COPYLEAKS_GATE_EMBARGO_MINUTES"] = "0"
+    conf = {"draft_ids": ["d01"], "policy": {"plagiarism_scroe": 20}}
+
+    result = example_dags.run(DAG_ID, logical_date=None, conf=conf)
+
+    assert result.returncode != 0 or "failed" in result.stdout, output(result)
+    assert "plagiarism_scroe" in result.stdout + result.stderr, output(result)
+    assert "TASK select_drafts -1 failed" in result.stdout, output(result)
+    assert copyleaks_emulator.stats()["credits_used"] == 0
+    # Indexing our own archive (scan ids "ix...") is free and does not depend on the drafts.
+    paid = [c["path"] for c in copyleaks_emulator.calls() if c["path"].endswith("/check") or "/submit/" in c["path"]]
+    assert [p for p in paid if "/ix" not in p] == [], output(result)
+    assert cms_state(example_dags, "d01") == {}
