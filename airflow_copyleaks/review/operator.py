@@ -126,12 +126,15 @@ class CopyleaksReviewOperator(HITLOperator):
         """
         if context["ti"].try_number <= 1:
             return None
-        try:
-            from airflow.sdk.execution_time.hitl import get_hitl_detail_content_detail
+        from airflow.sdk.exceptions import AirflowRuntimeError
+        from airflow.sdk.execution_time.hitl import get_hitl_detail_content_detail
 
+        try:
             found = get_hitl_detail_content_detail(context["ti"].id)
-        except Exception:  # no review was opened by an earlier try
-            return None
+        except AirflowRuntimeError as err:
+            if no_review_opened(err):
+                return None
+            raise  # any other failure: reopening the review here would erase an answer given
         if not found.response_received or not found.chosen_options:
             return None
         log.info("Try %s keeps the answer an earlier try received", context["ti"].try_number)
@@ -159,6 +162,14 @@ class CopyleaksReviewOperator(HITLOperator):
             "responded_by": dict(by) if by else None,
             "responded_at": answer["responded_at"].isoformat() if answer.get("responded_at") else None,
         }
+
+
+def no_review_opened(err: Exception) -> bool:
+    """True when the Execution API said this task instance has no review (404): nothing to keep.
+
+    A 5xx, a timeout or a dropped connection says nothing about an earlier answer, so it is no."""
+    detail = getattr(getattr(err, "error", None), "detail", None)
+    return isinstance(detail, dict) and detail.get("status_code") == 404
 
 
 class LogReviewNotifier(BaseNotifier):

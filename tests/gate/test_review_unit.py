@@ -186,3 +186,41 @@ async def test_the_deadline_callback_lists_the_drafts_still_waiting_for_an_edito
     assert "d03 \u201cRude\u201d (toxic)" in message
     assert await notify_unreviewed(context, pending=f"{here}:nothing_waiting", notifier=f"{here}:remember") == []
     assert len(TOLD) == 1  # nobody is told when nothing waits
+
+
+class _SupervisorAnswering:
+    """The task's channel to the supervisor, answering the HITL look-up as the supervisor does
+    when the Execution API answers ``status`` (its ErrorResponse, raised in the task)."""
+
+    def __init__(self, status: int | None) -> None:
+        self.status = status
+
+    def send(self, msg: Any) -> Any:
+        from airflow.sdk.exceptions import AirflowRuntimeError, ErrorType
+        from airflow.sdk.execution_time.comms import ErrorResponse
+
+        detail = {"status_code": self.status, "message": "from the Execution API"}
+        raise AirflowRuntimeError(ErrorResponse(error=ErrorType.API_SERVER_ERROR, detail=detail))
+
+
+@pytest.mark.parametrize(("status", "reopens"), [(404, True), (503, False), (None, False)])
+def test_a_retry_reopens_the_review_only_when_none_was_opened(
+    status: int | None, reopens: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uuid
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import AirflowRuntimeError
+    from airflow.sdk.execution_time import task_runner
+
+    from airflow_copyleaks.review import CopyleaksReviewOperator
+
+    monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", _SupervisorAnswering(status), raising=False)
+    op = CopyleaksReviewOperator(task_id="r", review={"key": "d01"}, response_timeout=timedelta(minutes=5))
+    context: Any = {"ti": SimpleNamespace(try_number=2, id=uuid.uuid4())}
+
+    if reopens:  # 404: no earlier try opened a review
+        assert op._earlier_answer(context) is None
+    else:  # a transient failure must not be taken for "no review": the answer would be erased
+        with pytest.raises(AirflowRuntimeError, match="API_SERVER_ERROR"):
+            op._earlier_answer(context)
