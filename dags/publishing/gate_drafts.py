@@ -14,6 +14,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from publishing.source_drafts import Draft, draft_source
 
@@ -46,7 +47,8 @@ def stage(source: Any, drafts: list[Draft], dag_id: str, run_id: str) -> list[di
                  "modified_at": draft.modified_at.isoformat()}  # fmt: skip
         data = source.read_hero_image(draft)
         if data:
-            suffix = PurePosixPath(str(draft.hero_image_url or "")).suffix.lower() or ".png"
+            # The URL's path only: "a.png?ver=2" is a PNG, not a ".png?ver=2" file.
+            suffix = PurePosixPath(urlsplit(str(draft.hero_image_url or "")).path).suffix.lower() or ".png"
             image = _path(f"{folder}/{draft.id}{suffix}")
             image.write_bytes(data)
             entry["image"] = str(image)
@@ -75,7 +77,13 @@ def in_review_ids() -> set[str]:
 
 def unreviewed() -> list[dict[str, Any]]:
     """Drafts waiting for an editor's decision (what the gate's deadline alert lists)."""
-    return [json.loads(_path(f"{IN_REVIEW_FOLDER}/{i}.json").read_text()) for i in sorted(in_review_ids())]
+    waiting = []
+    for draft_id in sorted(in_review_ids()):
+        try:
+            waiting.append(json.loads(_path(f"{IN_REVIEW_FOLDER}/{draft_id}.json").read_text()))
+        except FileNotFoundError:  # decided between the listing and this read: no longer waiting
+            continue
+    return waiting
 
 
 def new_drafts(ids: list[str]) -> tuple[Any, list[Draft]]:
