@@ -18,14 +18,20 @@ The editorial note goes to the post meta key ``note_meta_key`` (default ``copyle
 which the site must expose to the REST API (``register_post_meta('post', 'copyleaks_review',
 ['show_in_rest' => true, 'single' => true, 'type' => 'string'])``); WordPress ignores a key it
 does not know, and the update then says the note was not stored.
+
+Hero images are fetched (without the site's credentials) only over http(s) and only from the
+connection's host, redirects included, unless ``media_hosts`` (or ``$COPYLEAKS_WORDPRESS_MEDIA_HOSTS``)
+names others, such as a CDN: the address comes from the CMS and must not reach other machines.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from publishing.source_drafts import (
     QUEUE_STATUS,
@@ -42,6 +48,8 @@ from publishing.source_drafts import (
 POSTS = "wp-json/wp/v2/posts"
 PER_PAGE_LIMIT = 100  # WordPress refuses a larger per_page (rest_invalid_param)
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Copyleaks' image limit: a larger one is refused there anyway
+MAX_IMAGE_REDIRECTS = 5
+MEDIA_HOSTS_ENV = "COPYLEAKS_WORDPRESS_MEDIA_HOSTS"  # comma-separated: hosts hero images may come from
 _BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figure", "br", "tr"}
 
 
@@ -99,7 +107,15 @@ def _cms_message(response: Any) -> tuple[str, str]:
 
 
 class WordPressDraftSource:
-    """Drafts of a WordPress site; decisions written back as post statuses (see source_drafts)."""
+    """Drafts of a WordPress site; decisions written back as post statuses (see source_drafts).
+
+    :param conn_id: The Airflow connection of the site (type ``http``; see the module).
+    :param per_page: Posts per listing request, 1 to 100 (WordPress's limit).
+    :param note_meta_key: The post meta key the editorial note is written to ("": no note).
+    :param timeout: Seconds per request, unless the connection's extra sets ``timeout``.
+    :param media_hosts: Host names hero images may be fetched from (redirects included). Default:
+        ``$COPYLEAKS_WORDPRESS_MEDIA_HOSTS`` (comma-separated), else the connection's host only.
+    """
 
     name = "wordpress"
 
@@ -110,6 +126,7 @@ class WordPressDraftSource:
         per_page: int = PER_PAGE_LIMIT,
         note_meta_key: str = "copyleaks_review",
         timeout: float = 60.0,
+        media_hosts: tuple[str, ...] | None = None,
     ) -> None:
         if not 1 <= per_page <= PER_PAGE_LIMIT:
             raise ValueError(f"per_page must be between 1 and {PER_PAGE_LIMIT}, not {per_page}")
@@ -119,6 +136,8 @@ class WordPressDraftSource:
         self.timeout = timeout  # seconds per request, unless the connection's extra sets ``timeout``
         self._default_timeout: bool | None = None
         self.requests = 0  # counted for the gate's cost figures
+        configured = [h.strip() for h in os.environ.get(MEDIA_HOSTS_ENV, "").split(",") if h.strip()]
+        self.media_hosts: tuple[str, ...] | None = media_hosts or (tuple(configured) if configured else None)
 
     def _call(
         self,
@@ -212,22 +231,51 @@ class WordPressDraftSource:
         )
         return None if response.status_code in (404, 410) else self._draft(response.json())
 
+    def _image_hosts(self) -> frozenset[str]:
+        """Where hero images may be fetched from: ``media_hosts``, else the connection's host."""
+        if self.media_hosts is None:
+            from airflow.providers.http.hooks.http import HttpHook
+
+            host = HttpHook.get_connection(self.conn_id).host or ""
+            self.media_hosts = (urlsplit(host if "://" in host else f"//{host}").hostname or "",)
+        return frozenset(h.lower() for h in self.media_hosts)
+
+    def _image_url_allowed(self, draft: Draft, url: str) -> None:
+        # The address comes from the CMS: never let it point the worker at other machines or files.
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise CmsError(f"the hero image of draft {draft.id} is not an http(s) URL (scheme {parts.scheme!r})")
+        if (parts.hostname or "") not in self._image_hosts():
+            raise CmsError(
+                f"the hero image of draft {draft.id} is on host {parts.hostname!r}, not one of "
+                f"{sorted(self._image_hosts())} (add it to media_hosts to fetch it)"
+            )
+
     def read_hero_image(self, draft: Draft) -> bytes | None:
-        """The image, fetched without the site's credentials (media may live on another host)."""
+        """The image, fetched without the site's credentials, only from the allowed media hosts
+        (redirects included)."""
         if not draft.hero_image_url:
             return None
         import requests
 
-        self.requests += 1
-        with requests.get(draft.hero_image_url, timeout=60, stream=True) as response:
-            if response.status_code >= 400:
-                raise CmsError(
-                    f"the hero image of draft {draft.id} answered {response.status_code}", status=response.status_code
-                )
-            data = response.raw.read(MAX_IMAGE_BYTES + 1, decode_content=True)
-        if len(data) > MAX_IMAGE_BYTES:
-            raise CmsError(f"the hero image of draft {draft.id} is over {MAX_IMAGE_BYTES} bytes")
-        return data
+        url = draft.hero_image_url
+        for _ in range(MAX_IMAGE_REDIRECTS + 1):
+            self._image_url_allowed(draft, url)
+            self.requests += 1
+            with requests.get(url, timeout=60, stream=True, allow_redirects=False) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers["Location"])
+                    continue
+                if response.status_code >= 400:
+                    raise CmsError(
+                        f"the hero image of draft {draft.id} answered {response.status_code}",
+                        status=response.status_code,
+                    )
+                data = response.raw.read(MAX_IMAGE_BYTES + 1, decode_content=True)
+            if len(data) > MAX_IMAGE_BYTES:
+                raise CmsError(f"the hero image of draft {draft.id} is over {MAX_IMAGE_BYTES} bytes")
+            return data
+        raise CmsError(f"the hero image of draft {draft.id} redirected more than {MAX_IMAGE_REDIRECTS} times")
 
     def apply_decision(
         self, draft_id: str, decision: Decision | str, note: str = "", *, checked_modified: datetime | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from publishing.source_drafts import CmsError, Outcome, draft_source
@@ -346,3 +347,44 @@ def test_a_retried_decision_with_its_note_is_done_once(wordpress: WordPressFake,
     assert [(r.outcome, r.status) for r in first + again] == [("updated", "publish"), ("updated", "trash")] * 2
     assert all("already" in r.message for r in again)
     assert len(wordpress.writes()) == writes  # nothing written twice
+
+
+def _draft_with_image(wordpress: WordPressFake, conn: str, **media: object) -> tuple[WordPressDraftSource, Any]:
+    post = wordpress.add_post("Hero", "Text.", featured_media=wordpress.add_media("hero.png", PNG, **media))  # type: ignore[arg-type]
+    source = _source(conn)
+    return source, source.get_draft(str(post))
+
+
+def test_a_hero_image_on_another_host_is_not_fetched(wordpress: WordPressFake, wordpress_conn: str) -> None:
+    port = wordpress.url.rsplit(":", 1)[1]
+    elsewhere = f"http://localhost:{port}/wp-content/uploads/2026/11/hero.png"  # the same fake, another name
+    source, draft = _draft_with_image(wordpress, wordpress_conn, source_url=elsewhere)
+
+    with pytest.raises(CmsError, match="'localhost'.*media_hosts"):
+        source.read_hero_image(draft)
+    assert not [path for _, path, _ in wordpress.requests if path.startswith("/wp-content/")]
+
+    allowed = WordPressDraftSource(wordpress_conn, media_hosts=("localhost",))
+    assert allowed.read_hero_image(draft) == PNG
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/hero.png"])
+def test_a_hero_image_that_is_not_http_is_refused(wordpress: WordPressFake, wordpress_conn: str, url: str) -> None:
+    source, draft = _draft_with_image(wordpress, wordpress_conn, source_url=url)
+
+    with pytest.raises(CmsError, match="http"):
+        source.read_hero_image(draft)
+
+
+def test_a_hero_image_redirect_to_another_host_is_not_followed(wordpress: WordPressFake, wordpress_conn: str) -> None:
+    port = wordpress.url.rsplit(":", 1)[1]
+    wordpress.add_fault("/wp-content/uploads/", status=302, location=f"http://localhost:{port}/wp-json/wp/v2/users")
+    source, draft = _draft_with_image(wordpress, wordpress_conn)
+
+    with pytest.raises(CmsError, match="'localhost'"):
+        source.read_hero_image(draft)
+    assert [path for _, path, _ in wordpress.requests if "/users" in path] == []
+
+    # A redirect on the site itself (a moved upload) is followed.
+    wordpress.add_fault("/wp-content/uploads/", status=301, location="/wp-content/uploads/2026/11/hero.png")
+    assert source.read_hero_image(draft) == PNG

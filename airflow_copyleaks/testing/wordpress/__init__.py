@@ -37,6 +37,12 @@ def _proxy_page(status: int) -> str:
 
 
 class WordPressFake:
+    """A local WordPress REST API (posts, media, users, faults) served on loopback for tests.
+
+    :param registered_meta: The post meta keys exposed to the REST API (what
+        ``register_post_meta(..., ['show_in_rest' => true])`` does); others are ignored on write.
+    """
+
     def __init__(self, *, registered_meta: tuple[str, ...] = ("copyleaks_review",)) -> None:
         self.site = SiteState(registered_meta=registered_meta)
         self.url = ""
@@ -84,10 +90,11 @@ class WordPressFake:
             self.site.posts[post_id] = Post(post_id, title, content, status, stamp, featured_media=featured_media)
         return post_id
 
-    def add_media(self, filename: str, data: bytes, mime_type: str = "image/png") -> int:
+    def add_media(self, filename: str, data: bytes, mime_type: str = "image/png", *, source_url: str = "") -> int:
+        """An upload; ``source_url``: the address WordPress gives for it instead of its own (a CDN)."""
         media_id = self.site.new_id()
         with self.site.lock:
-            self.site.media[media_id] = Media(media_id, filename, data, mime_type)
+            self.site.media[media_id] = Media(media_id, filename, data, mime_type, source_url)
         return media_id
 
     def edit_post(self, post_id: int, **changes: Any) -> None:
@@ -117,11 +124,13 @@ class WordPressFake:
         count: int | None = 1,
         body: Any = None,
         delay_seconds: float = 0.0,
+        location: str = "",
     ) -> None:
         """Answer ``status`` to the next ``count`` requests (None: all) whose path starts with
         ``path_prefix``, before anything is read or written. Default bodies: WordPress's own for
         500 and 401, a proxy's HTML page for 502/503/504. ``delay_seconds`` waits first; with
-        ``status=0`` the request is then answered normally (a slow site)."""
+        ``status=0`` the request is then answered normally (a slow site). ``location``: a redirect
+        (say ``status=302``) to that address."""
         if body is None:
             if status in (502, 503, 504):
                 body = _proxy_page(status)
@@ -134,7 +143,7 @@ class WordPressFake:
             else:
                 body = {**_INTERNAL_ERROR, "data": {"status": status}}
         with self.site.lock:
-            self.site.faults.append(Fault(method.upper(), path_prefix, status, count, body, delay_seconds))
+            self.site.faults.append(Fault(method.upper(), path_prefix, status, count, body, delay_seconds, location))
 
     def after_request(self, target: str, action: Callable[[], None]) -> None:
         """Run ``action`` (say, ``lambda: wp.edit_post(7, status="publish")``) once, right after the

@@ -82,6 +82,8 @@ async def faults_and_log(request: Request, call_next: Any) -> Response:
         await asyncio.sleep(fault.delay_seconds)  # a slow site (the client's timeout may give up)
     if fault is None or not fault.status:
         response: Response = await call_next(request)
+    elif fault.location:
+        response = Response(status_code=fault.status, headers={"Location": fault.location})
     elif isinstance(fault.body, str):
         response = HTMLResponse(fault.body, status_code=fault.status)
     else:

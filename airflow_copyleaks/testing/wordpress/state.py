@@ -85,6 +85,7 @@ class Media:
     filename: str
     data: bytes
     mime_type: str
+    source_url: str = ""  # where WordPress says the file is, when not on the site (a CDN, another host)
 
     def path(self) -> str:
         return f"/wp-content/uploads/2026/11/{self.filename}"
@@ -95,7 +96,7 @@ class Media:
             "type": "attachment",
             "media_type": "image",
             "mime_type": self.mime_type,
-            "source_url": f"{base_url}{self.path()}",
+            "source_url": self.source_url or f"{base_url}{self.path()}",
             "title": {"rendered": _texturize(self.filename)},
         }
 
@@ -108,6 +109,7 @@ class Fault:
     count: int | None  # None: every matching request
     body: Any  # JSON, or a str served as an HTML page (a proxy's error page)
     delay_seconds: float = 0.0  # wait this long first; with status 0 the request then goes through
+    location: str = ""  # a redirect's target (sent as the Location header)
 
 
 @dataclass
