@@ -23,7 +23,12 @@ CHECK_NAMES = {
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the policy decided about one draft."""
+    """What the policy decided about one draft.
+
+    :param key: The draft's key (its id in the CMS).
+    :param verdict: ``"clean"`` (every check passed: published) or ``"flagged"`` (an editor decides).
+    :param reasons: Why it was flagged, one sentence each (empty when clean).
+    """
 
     key: str
     verdict: Literal["clean", "flagged"]

@@ -28,7 +28,11 @@ def _safe_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class ReviewRequest:
-    """The subject and body of one draft's review."""
+    """The subject and body of one draft's review.
+
+    :param subject: The review's one-line subject (the draft's title and why it was flagged).
+    :param body: The Markdown body: scores, matched sources, flagged spans, the report link.
+    """
 
     subject: str
     body: str

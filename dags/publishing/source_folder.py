@@ -43,7 +43,13 @@ def _state_root() -> str:
 
 
 class FolderDraftSource:
-    """Drafts from the sample folder; decisions in object storage (``state_url``)."""
+    """Drafts from the sample folder; decisions in object storage (``state_url``).
+
+    :param root: The folder with ``drafts.json``, the drafts' texts and images (default:
+        ``$COPYLEAKS_EXAMPLE_DATA``, else the shipped ``dags/data``).
+    :param state_url: Where decisions are recorded, one object per draft (default: below
+        ``[copyleaks] artifacts_url``, where every machine sees them).
+    """
 
     name = "folder"
 

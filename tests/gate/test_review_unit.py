@@ -145,7 +145,9 @@ def test_the_review_operator_refuses_a_default_that_publishes_and_a_missing_time
     assert (op.options, op.defaults) == (["Publish", "Request edits", "Reject"], ["Request edits"])
 
 
-@pytest.mark.parametrize("name", ["CopyleaksReviewOperator", "LogReviewNotifier", "ReviewPolicy"])
+@pytest.mark.parametrize(
+    "name", ["CopyleaksReviewOperator", "LogReviewNotifier", "ReviewPolicy", "Verdict", "ReviewRequest"]
+)
 def test_every_argument_of_the_review_classes_is_documented(name: str) -> None:
     import airflow_copyleaks.review as review
 
