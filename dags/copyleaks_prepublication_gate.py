@@ -108,39 +108,47 @@ def index_prefix(key: str) -> str:
     },
 )
 def copyleaks_prepublication_gate() -> None:
-    @task(multiple_outputs=True)
-    def select_drafts(params: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
-        from airflow.providers.common.compat.sdk import AirflowSkipException
-        from publishing.gate_drafts import new_drafts, stage
-
-        from airflow_copyleaks.review.policy import ReviewPolicy
-
-        # The policy is judged last, after the paid checks: a typo in it must fail here, for free.
-        ReviewPolicy.from_dict(params.get("policy"))
-        source, chosen = new_drafts(params["draft_ids"])
-        if not chosen:
-            asked = f"none of the drafts {params['draft_ids']} exists" if params["draft_ids"] else "no new draft"
-            raise AirflowSkipException(f"{asked}: nothing to check")
-        context = get_current_context()
-        staged = stage(source, chosen, context["dag"].dag_id, context["run_id"])
-        texts = [{"key": s["key"], "path": s["text"]} for s in staged]
-        return {
-            "drafts": staged,
-            "texts": texts,
-            "documents": [{**t, "exclude_id_pattern": f"{index_prefix(t['key'])}-*"} for t in texts],
-            "images": [{"key": s["key"], "path": s["image"]} for s in staged if s["image"]],
-        }
-
-    @task
-    def archive() -> list[dict[str, str]]:
-        """Our published articles, indexed (free) so that a draft copying one of them is found."""
-        from publishing.source import default_source
-
-        source = default_source()
-        articles = source.archive_before(datetime.now(timezone.utc))
-        return [{"key": a.id, "path": source.text_location(a), "id_prefix": index_prefix(a.id)} for a in articles]
-
     drafts = select_drafts()
+    judged = judge(drafts["drafts"], *run_checks(drafts))
+    review_and_apply(judged)
+
+
+@task(multiple_outputs=True)
+def select_drafts(params: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    from airflow.providers.common.compat.sdk import AirflowSkipException
+    from publishing.gate_drafts import new_drafts, stage
+
+    from airflow_copyleaks.review.policy import ReviewPolicy
+
+    # The policy is judged last, after the paid checks: a typo in it must fail here, for free.
+    ReviewPolicy.from_dict(params.get("policy"))
+    source, chosen = new_drafts(params["draft_ids"])
+    if not chosen:
+        asked = f"none of the drafts {params['draft_ids']} exists" if params["draft_ids"] else "no new draft"
+        raise AirflowSkipException(f"{asked}: nothing to check")
+    context = get_current_context()
+    staged = stage(source, chosen, context["dag"].dag_id, context["run_id"])
+    texts = [{"key": s["key"], "path": s["text"]} for s in staged]
+    return {
+        "drafts": staged,
+        "texts": texts,
+        "documents": [{**t, "exclude_id_pattern": f"{index_prefix(t['key'])}-*"} for t in texts],
+        "images": [{"key": s["key"], "path": s["image"]} for s in staged if s["image"]],
+    }
+
+
+@task
+def archive() -> list[dict[str, str]]:
+    """Our published articles, indexed (free) so that a draft copying one of them is found."""
+    from publishing.source import default_source
+
+    source = default_source()
+    articles = source.archive_before(datetime.now(timezone.utc))
+    return [{"key": a.id, "path": source.text_location(a), "id_prefix": index_prefix(a.id)} for a in articles]
+
+
+def run_checks(drafts: Any) -> tuple[Any, Any, Any, Any]:
+    """The paid checks of the staged drafts, in parallel: their outputs (scan, moderation, AI text, image)."""
     index = CopyleaksSubmitOperator(
         task_id="index_archive",
         documents=archive(),
@@ -169,46 +177,51 @@ def copyleaks_prepublication_gate() -> None:
     )
     ai_text = CopyleaksAiDetectionOperator(task_id="detect_ai_text", texts=drafts["texts"], **options)
     images = CopyleaksImageCheckOperator(task_id="check_hero_image", images=drafts["images"], **options)
+    return scan.output, moderate.output, ai_text.output, images.output
 
-    @task(trigger_rule="none_failed")
-    def judge(
-        staged: list[dict[str, str]],
-        scanned: dict[str, Any] | None,
-        moderated: dict[str, Any] | None,
-        ai_report: dict[str, Any] | None,
-        image_report: dict[str, Any] | None,
-        params: dict[str, Any],
-    ) -> dict[str, Any]:
-        from publishing.gate import judge_drafts
 
-        reports = {"moderation": moderated, "ai_text": ai_report, "image": image_report}
-        return judge_drafts(get_current_context(), params, staged, scanned, reports)
+@task(trigger_rule="none_failed")
+def judge(
+    staged: list[dict[str, str]],
+    scanned: dict[str, Any] | None,
+    moderated: dict[str, Any] | None,
+    ai_report: dict[str, Any] | None,
+    image_report: dict[str, Any] | None,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    from publishing.gate import judge_drafts
 
-    judged = judge(drafts["drafts"], scan.output, moderate.output, ai_text.output, images.output)
+    reports = {"moderation": moderated, "ai_text": ai_report, "image": image_report}
+    return judge_drafts(get_current_context(), params, staged, scanned, reports)
 
-    @task
-    def publish_clean(judged: dict[str, Any]) -> list[str]:
-        from publishing.gate import publish
 
-        return publish(judged)
+@task
+def publish_clean(judged: dict[str, Any]) -> list[str]:
+    from publishing.gate import publish
 
-    @task
-    def to_review(judged: dict[str, Any]) -> list[dict[str, Any]]:
-        """The flagged drafts, one review each (an empty list: nobody needs to be asked)."""
-        return list(judged["flagged"])
+    return publish(judged)
 
+
+@task
+def to_review(judged: dict[str, Any]) -> list[dict[str, Any]]:
+    """The flagged drafts, one review each (an empty list: nobody needs to be asked)."""
+    return list(judged["flagged"])
+
+
+@task(trigger_rule="none_failed")
+def apply_decisions(decisions: Any, judged: dict[str, Any], published: list[str] | None) -> dict[str, Any]:
+    from publishing.gate import apply
+
+    return apply(get_current_context(), list(decisions or []), judged, published or [])
+
+
+def review_and_apply(judged: Any) -> None:
+    """Publish the clean drafts; one editor's review per flagged draft; every decision into the CMS."""
     reviews = CopyleaksReviewOperator.partial(
         task_id="editor_review",
         response_timeout="{{ params.review_timeout_minutes * 60 }}",
         notifiers=[LogReviewNotifier()],
     ).expand(review=to_review(judged))
-
-    @task(trigger_rule="none_failed")
-    def apply_decisions(decisions: Any, judged: dict[str, Any], published: list[str] | None) -> dict[str, Any]:
-        from publishing.gate import apply
-
-        return apply(get_current_context(), list(decisions or []), judged, published or [])
-
     published = publish_clean(judged)
     applied = with_audit_report_link(apply_decisions(reviews.output, judged, published))
     reviews >> applied
