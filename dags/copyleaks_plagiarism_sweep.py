@@ -17,7 +17,6 @@ Only keys and file locations travel through XCom: the operators read the texts t
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -39,12 +38,6 @@ from airflow_copyleaks.sensors.scan import CopyleaksScanSensor
 
 HELD_ARTICLES = Asset("copyleaks://publishing/held-articles")
 DAY = timedelta(days=1)  # what a run without a data interval looks back over
-
-
-def index_prefix(key: str) -> str:
-    """The scan-id prefix of an article's indexed copies: "ix" and the key (at most 8 characters
-    in all, so keys longer than six letters and digits may share a prefix and exclude each other)."""
-    return "ix" + re.sub(r"[^a-z0-9]", "", key.lower())[:6]
 
 
 @dag(
@@ -85,6 +78,7 @@ def copyleaks_plagiarism_sweep() -> None:
     @task
     def select_articles(params: dict[str, Any]) -> list[dict[str, str]]:
         from airflow.providers.common.compat.sdk import AirflowSkipException
+        from publishing.archive_index import index_prefix
         from publishing.source import default_source
         from publishing.window import run_window
 
@@ -106,6 +100,7 @@ def copyleaks_plagiarism_sweep() -> None:
     @task
     def archive(params: dict[str, Any]) -> list[dict[str, str]]:
         """What was published before the articles scanned now, for them to be compared against."""
+        from publishing.archive_index import archive_documents
         from publishing.source import default_source
         from publishing.window import run_window
 
@@ -113,10 +108,7 @@ def copyleaks_plagiarism_sweep() -> None:
         before = run_window(get_current_context(), DAY).start
         if params["article_ids"]:
             before = min((a.published_at for a in source.articles(params["article_ids"])), default=before)
-        return [
-            {"key": a.id, "path": source.text_location(a), "id_prefix": index_prefix(a.id)}
-            for a in source.archive_before(before)
-        ]
+        return archive_documents(source, before)
 
     index = CopyleaksSubmitOperator(
         task_id="index_archive",

@@ -76,13 +76,6 @@ MODERATION = {"on_hit": "report", "thresholds": {"*": 0}}  # the review policy j
 SHOWN_SPANS = 20
 
 
-def index_prefix(key: str) -> str:
-    """The scan-id prefix of a document's indexed copies, as the plagiarism sweep names them."""
-    import re
-
-    return "ix" + re.sub(r"[^a-z0-9]", "", key.lower())[:6]
-
-
 @dag(
     dag_id="copyleaks_prepublication_gate",
     schedule=SCHEDULE,
@@ -116,6 +109,7 @@ def copyleaks_prepublication_gate() -> None:
 @task(multiple_outputs=True)
 def select_drafts(params: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
     from airflow.providers.common.compat.sdk import AirflowSkipException
+    from publishing.archive_index import index_prefix
     from publishing.gate_drafts import new_drafts, stage
 
     from airflow_copyleaks.review.policy import ReviewPolicy
@@ -140,11 +134,10 @@ def select_drafts(params: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
 @task
 def archive() -> list[dict[str, str]]:
     """Our published articles, indexed (free) so that a draft copying one of them is found."""
+    from publishing.archive_index import archive_documents
     from publishing.source import default_source
 
-    source = default_source()
-    articles = source.archive_before(datetime.now(timezone.utc))
-    return [{"key": a.id, "path": source.text_location(a), "id_prefix": index_prefix(a.id)} for a in articles]
+    return archive_documents(default_source(), datetime.now(timezone.utc))
 
 
 def run_checks(drafts: Any) -> tuple[Any, Any, Any, Any]:
