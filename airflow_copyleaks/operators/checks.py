@@ -23,13 +23,7 @@ from airflow.providers.common.compat.sdk import AirflowSkipException
 from airflow.sdk import BaseOperator
 
 from airflow_copyleaks import config, ids
-from airflow_copyleaks.checks.ai_text import ai_text_spec
-from airflow_copyleaks.checks.images import image_spec
-from airflow_copyleaks.checks.inputs import as_list
-from airflow_copyleaks.checks.moderation import moderation_spec
 from airflow_copyleaks.checks.policy import Policy
-from airflow_copyleaks.checks.runtime import CheckRun
-from airflow_copyleaks.checks.writing import writing_spec
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import (
     CheckItemsFailed,
@@ -41,6 +35,7 @@ from airflow_copyleaks.exceptions import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_copyleaks.checks.runtime import CheckRun
     from airflow_copyleaks.checks.spec import CheckSpec
 
 __all__ = [
@@ -124,6 +119,11 @@ class CopyleaksCheckOperator(CopyleaksClientMixin, BaseOperator):
         return config.as_bool(self.sandbox)
 
     def execute(self, context: Context) -> dict[str, Any]:
+        # The runtime and the products' specs load when a task runs, not each time a DAG file
+        # importing the operators is parsed.
+        from airflow_copyleaks.checks.inputs import as_list
+        from airflow_copyleaks.checks.runtime import CheckRun
+
         policy = Policy.coerce(self.policy)
         spec = self.spec()
         thresholds = policy.resolve(dict(spec.bounds), dict(spec.default_thresholds))
@@ -184,6 +184,8 @@ class CopyleaksModerateOperator(CopyleaksCheckOperator):
         self.language = language
 
     def spec(self) -> CheckSpec:
+        from airflow_copyleaks.checks.moderation import moderation_spec
+
         return moderation_spec(self.labels, self.language, max_details=self.max_details)
 
     def items(self) -> Any:
@@ -210,6 +212,8 @@ class CopyleaksImageCheckOperator(CopyleaksCheckOperator):
         self.images = images
 
     def spec(self) -> CheckSpec:
+        from airflow_copyleaks.checks.images import image_spec
+
         return image_spec(max_details=self.max_details)
 
     def items(self) -> Any:
@@ -240,6 +244,8 @@ class CopyleaksAiDetectionOperator(CopyleaksCheckOperator):
         self.sensitivity = sensitivity
 
     def spec(self) -> CheckSpec:
+        from airflow_copyleaks.checks.ai_text import ai_text_spec
+
         return ai_text_spec(self.language, self.sensitivity)
 
     def items(self) -> Any:
@@ -276,6 +282,8 @@ class CopyleaksWritingFeedbackOperator(CopyleaksCheckOperator):
         self.score_weights = score_weights
 
     def spec(self) -> CheckSpec:
+        from airflow_copyleaks.checks.writing import writing_spec
+
         return writing_spec(self.language, self.score_weights)
 
     def items(self) -> Any:
