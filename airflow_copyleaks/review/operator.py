@@ -111,41 +111,16 @@ class CopyleaksReviewOperator(HITLOperator):
         self.response_timeout = as_timeout(self.response_timeout)
         request = build_review(self.review, self.review, report_url=self.report_url or self.review.get("report_url"))
         self.subject, self.body = request.subject, request.body
-        earlier = self._earlier_answer(context)
-        if earlier is not None:
-            return self.execute_complete(context, earlier)
+        if context["ti"].try_number > 1:
+            # A retry has a new task-instance id, and the answer an earlier try received stays with
+            # that try: Airflow offers a task no way to read it. Asking again is the safe choice;
+            # nothing is published without a decision. The usual cause is an Airflow scheduler
+            # race that fails a task resumed while the process that parked it still exits.
+            log.warning(
+                "Try %s of the review of draft %s asks again: an answer given to an earlier try "
+                "cannot be carried over", context["ti"].try_number, self.review.get("key"),
+            )  # fmt: skip
         return super().execute(context)
-
-    def _earlier_answer(self, context: Context) -> dict[str, Any] | None:
-        """The answer a previous try of this task instance received, if any.
-
-        Airflow's LocalExecutor can fail a review task resumed by an answer while the process that
-        parked it still exits; its retry would open the review afresh and erase the answer (the
-        HITL detail keeps one response per task instance). An answer given is kept instead: to
-        ask again, gate the draft again in a new run.
-        """
-        if context["ti"].try_number <= 1:
-            return None
-        from airflow.sdk.exceptions import AirflowRuntimeError
-        from airflow.sdk.execution_time.hitl import get_hitl_detail_content_detail
-
-        try:
-            found = get_hitl_detail_content_detail(context["ti"].id)
-        except AirflowRuntimeError as err:
-            if no_review_opened(err):
-                return None
-            raise  # any other failure: reopening the review here would erase an answer given
-        if not found.response_received or not found.chosen_options:
-            return None
-        log.info("Try %s keeps the answer an earlier try received", context["ti"].try_number)
-        by = found.responded_by_user
-        return {
-            "chosen_options": list(found.chosen_options),
-            "params_input": found.params_input or {},
-            "responded_at": found.responded_at,
-            "responded_by_user": by.model_dump() if by is not None else None,
-            "timedout": by is None,
-        }
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         answer = super().execute_complete(context, event)
@@ -162,14 +137,6 @@ class CopyleaksReviewOperator(HITLOperator):
             "responded_by": dict(by) if by else None,
             "responded_at": answer["responded_at"].isoformat() if answer.get("responded_at") else None,
         }
-
-
-def no_review_opened(err: Exception) -> bool:
-    """True when the Execution API said this task instance has no review (404): nothing to keep.
-
-    A 5xx, a timeout or a dropped connection says nothing about an earlier answer, so it is no."""
-    detail = getattr(getattr(err, "error", None), "detail", None)
-    return isinstance(detail, dict) and detail.get("status_code") == 404
 
 
 class LogReviewNotifier(BaseNotifier):

@@ -23,11 +23,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # a stack start and tw
 
 DAG_ID = "copyleaks_prepublication_gate"
 REVIEW = "editor_review"
-# An answer given the instant a review's task parks can resume it while the parking process still
-# exits; on a loaded machine Airflow's LocalExecutor then fails the resumed task ("state changed
-# externally") and its retry opens the review afresh, dropping the answer (seen here). An editor
-# takes longer than this to read a review; the tests wait as long before answering.
-PARKED_SECONDS = 5
+# Airflow (3.3.2 and earlier) fails a resumed task when the scheduler reads the exit of the
+# process that parked it only after the task was resumed (apache/airflow#72716): an answer given
+# while the review's task is still parking makes LocalExecutor fail it ("state changed
+# externally"), and its retry opens the review afresh. An editor takes longer than that to read a
+# review; the tests answer once the scheduler has seen the parking process exit.
+FINISHED_LINE = "TaskInstance Finished: dag_id={dag}, task_id={task}, run_id={run}, map_index={index},"
 FIGURES: dict[str, Any] = {}
 
 
@@ -81,6 +82,18 @@ def parked(reviews: dict[str, dict[str, Any]], count: int) -> dict[str, dict[str
     return reviews if len(reviews) == count and all(r["state"] == "awaiting_input" for r in reviews.values()) else None
 
 
+def parking_seen(stack: NativeStack, run_id: str, map_index: int) -> bool:
+    """Whether the scheduler has processed the exit of the process that parked this review."""
+    prefix = FINISHED_LINE.format(dag=DAG_ID, task=REVIEW, run=run_id, index=map_index)
+    parked_states = ("state=awaiting_input,", "state=deferred,")  # Airflow 3.3 / 3.1-3.2
+    lines = stack.logs("airflow-scheduler").splitlines()
+    return any(prefix in line and any(s in line for s in parked_states) for line in lines)
+
+
+def wait_parked(stack: NativeStack, run_id: str, map_index: int) -> None:
+    wait_for(lambda: parking_seen(stack, run_id, map_index), 120, f"the scheduler to see review {map_index} park")
+
+
 def answer(api: AirflowApi, run_id: str, map_index: int, option: str) -> dict[str, Any]:
     path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{REVIEW}/{map_index}/hitlDetails"
     return dict(api.send("PATCH", path, {"chosen_options": [option], "params_input": {}}))
@@ -107,7 +120,7 @@ def first_run(stack: NativeStack, api: AirflowApi) -> dict[str, Any]:
     run_id = trigger(api, "gate-e2e-1", {"draft_ids": ["d01", "d02", "d03"], "review_timeout_minutes": 3})
     reviews = wait_for(lambda: parked(open_reviews(api, run_id), 2), 400, "two reviews to open")
     opened = time.monotonic()
-    time.sleep(PARKED_SECONDS)
+    wait_parked(stack, run_id, reviews["d02"]["map_index"])
     d01_while_reviews_open = cms(stack, "d01")
     rejected = answer(api, run_id, reviews["d02"]["map_index"], "Reject")
     states = finished(api, run_id, timeout=300)
@@ -170,8 +183,8 @@ def test_a_flagged_draft_published_through_the_rest_api(
     before, started = emulator_stats(stack), time.monotonic()
     run_id = trigger(api, "gate-e2e-2", {"draft_ids": ["d03"]})
     reviews = wait_for(lambda: parked(open_reviews(api, run_id), 1), 400, "d03's review to open")
-    time.sleep(PARKED_SECONDS)
     assert cms(stack, "d03")["status"] == "pending", "published before the editor answered"
+    wait_parked(stack, run_id, reviews["d03"]["map_index"])
     answer(api, run_id, reviews["d03"]["map_index"], "Publish")
     finished(api, run_id, timeout=180)
     after = emulator_stats(stack)
