@@ -137,16 +137,23 @@ def triggerer_holding(cluster: Cluster, run_id: str, task_id: str) -> str | None
 
 
 def kill_worker_mid_submit(cluster: Cluster, api: AirflowApi, run_id: str, kills: list[str]) -> None:
+    seen: dict[str, Any] = {}  # the last look, for the message if the submit is never caught
+
     def submitting_worker() -> tuple[str, int] | None:
         ti = next(t for t in api.task_instances(run_id) if t["task_id"] == "check_credits")
+        done = sum(accepted_submits(cluster).values()) - ARCHIVED
+        seen.update(state=ti["state"], pid=ti["pid"], hostname=ti.get("hostname"), accepted=done)
         if ti["state"] != "running":
             return None
-        done = sum(accepted_submits(cluster).values()) - ARCHIVED
         assert done < ARTICLES - 20, f"the submit was nearly done ({done}) before it was seen running"
-        owner = machine_running(cluster, ti["pid"])
+        owner = seen["owner"] = machine_running(cluster, ti["pid"])
         return (owner, done) if owner and done >= 10 else None
 
-    worker, done = wait_for(submitting_worker, 300, "check_credits to be submitting on a Celery worker", 0.3)
+    try:
+        worker, done = wait_for(submitting_worker, 300, "check_credits to be submitting on a Celery worker", 0.3)
+    except AssertionError as timed_out:
+        workers = {n: cluster.machines[n].log_tail(1500) for n in cluster.machines if n.startswith("airflow-worker")}
+        raise AssertionError(f"{timed_out}; last seen: {seen}; worker logs: {workers}") from None
     assert worker.startswith("airflow-worker-"), worker
     cluster.machines[worker].kill()
     left = ARTICLES + ARCHIVED - sum(accepted_submits(cluster).values())
