@@ -63,15 +63,16 @@ class AirflowApi:
 
 def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.5) -> Any:
     deadline = time.monotonic() + timeout
+    failure: Exception | None = None
     while time.monotonic() < deadline:
         try:
             value = predicate()
-        except requests.RequestException:  # the api-server may be restarting
-            value = None
+        except requests.RequestException as err:  # the api-server may be restarting
+            value, failure = None, err
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last request failure: {failure})")
 
 
 @pytest.fixture
