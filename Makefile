@@ -13,7 +13,7 @@ FLOOR_VENV    := .venv-floor
 FLOOR_AIRFLOW := $(shell sed -n 's/.*"apache-airflow>=\([0-9.]*\),.*/\1/p' pyproject.toml)
 FLOOR_STAMP   := $(FLOOR_VENV)/.installed-$(FLOOR_AIRFLOW)
 
-.PHONY: install install-floor system-deps lint test test-unsettled test-floor test-fast docs demo emulator bench stack clean
+.PHONY: install install-floor system-deps lint test test-distributed test-floor test-fast docs demo emulator bench stack clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -57,16 +57,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Not yet reliable enough for `make test` (each failed once in a clean run of the whole suite; the
-# README's "Several machines" and gate sections say why): run them with `make test-unsettled`.
-UNSETTLED := tests/distributed tests/gate/test_gate_stack.py
-
 test: install system-deps lint docs
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(addprefix --ignore=,$(UNSETTLED))
+	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(MAKE) test-floor
 
-test-unsettled: install system-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider -s $(UNSETTLED)
+# The CeleryExecutor deployment alone (part of `make test` too), printing its wall time and kills.
+test-distributed: install system-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider -s tests/distributed
 
 # Everything but the stack tests (they start the docker-compose / Airflow stack of the newest Airflow).
 # tests/ui runs here too: tests/ui/floor.py gives its fixtures the 3.1 equivalents of 3.3's teams.

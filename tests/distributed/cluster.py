@@ -98,6 +98,16 @@ class Machine:
             time.sleep(0.5)
         raise RuntimeError(f"{self.name} was not healthy at {self.health_url} within {timeout:.0f}s")
 
+    def wait_logged(self, text: str, timeout: float) -> None:
+        """Until the machine's output shows ``text``; a machine that exits first fails at once."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log_tail(chars=200_000):
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited; see {self.root / 'output.log'}\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not log {text!r} within {timeout:.0f}s\n{self.log_tail()}")
+            time.sleep(0.5)
+
     def log_tail(self, chars: int = 3000) -> str:
         path = self.root / "output.log"
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
@@ -211,6 +221,8 @@ class Cluster:
         self._service("copyleaks-webhooks", [str(BIN / "airflow-copyleaks"), "webhooks", "serve", "--port",
                       str(self.port("copyleaks-webhooks"))], health="/health", env=env)  # fmt: skip
         self.machines["airflow-apiserver"].wait_healthy(240)
+        for n in (1, 2):  # a worker that cannot start would leave every task queued until a timeout
+            self.machines[f"airflow-worker-{n}"].wait_logged(" ready.", 240)
 
     @property
     def artifacts_url(self) -> str:
