@@ -43,6 +43,7 @@ class ScanStatus:
     created_at: datetime
     updated_at: datetime
     resend_requested_at: datetime | None
+    resend_attempts: int = 0
 
     @property
     def final(self) -> bool:
@@ -73,6 +74,7 @@ class ScanStatus:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             resend_requested_at=row["resend_requested_at"],
+            resend_attempts=row["resend_attempts"] or 0,
         )
 
 

@@ -112,7 +112,12 @@ class ScanRecords(StoreEngine):
 
     def mark_resend_requested(self, scan_id: str) -> None:
         with self._write() as conn:
-            conn.execute(sa.update(t.scan).where(t.scan.c.scan_id == scan_id).values(resend_requested_at=utcnow()))
+            attempts = sa.func.coalesce(t.scan.c.resend_attempts, 0) + 1
+            conn.execute(
+                sa.update(t.scan)
+                .where(t.scan.c.scan_id == scan_id)
+                .values(resend_requested_at=utcnow(), resend_attempts=attempts)
+            )
 
     def get_scan(self, scan_id: str) -> ScanStatus | None:
         return self.get_scans([scan_id]).get(scan_id)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from airflow_copyleaks.store.types import JSONDocument, Text, UTCDateTime
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 INTEGER_MAX = 2**31 - 1  # the largest value the integer columns hold on PostgreSQL
 
 metadata = sa.MetaData()
@@ -47,6 +47,7 @@ scan = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("resend_requested_at", UTCDateTime()),
     sa.Column("delivery_failed_at", UTCDateTime()),  # version 9
+    sa.Column("resend_attempts", sa.Integer),  # version 10
 )
 
 # Every webhook delivery as received, once: (scan, event, body digest) is unique, so Copyleaks'
@@ -248,10 +249,19 @@ def _to_v8(conn: sa.Connection) -> None:
 # down): its webhook is certainly lost, so the waits ask Copyleaks to resend it without waiting out
 # the scan's expected duration.
 def _to_v9(conn: sa.Connection) -> None:
-    present = {c["name"] for c in sa.inspect(conn).get_columns(scan.name)}
-    if "delivery_failed_at" not in present:
-        kind = scan.c.delivery_failed_at.type.compile(dialect=conn.dialect)
-        conn.exec_driver_sql(f'ALTER TABLE {scan.name} ADD COLUMN "delivery_failed_at" {kind}')
+    _add_scan_column(conn, "delivery_failed_at")
+
+
+# Version 10: how many resends were asked for the scan, so the doubling gaps between them survive
+# a rescheduled sensor's next poke (a new process) and a triggerer restart.
+def _to_v10(conn: sa.Connection) -> None:
+    _add_scan_column(conn, "resend_attempts")
+
+
+def _add_scan_column(conn: sa.Connection, name: str) -> None:
+    if name not in {c["name"] for c in sa.inspect(conn).get_columns(scan.name)}:
+        kind = scan.c[name].type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f'ALTER TABLE {scan.name} ADD COLUMN "{name}" {kind}')
 
 
 MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
@@ -264,4 +274,5 @@ MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
     7: _to_v7,
     8: _to_v8,
     9: _to_v9,
+    10: _to_v10,
 }

@@ -66,10 +66,13 @@ class ResendService:
     def scans(self) -> dict[str, Silent]:
         return self.policy.scans
 
-    def watch(self, scan_id: str, last_activity: float, after: float, wake: Callable[[], None]) -> None:
-        """Resend ``scan_id`` once silent ``after`` seconds since ``last_activity`` (epoch)."""
+    def watch(
+        self, scan_id: str, last_activity: float, after: float, wake: Callable[[], None], attempts: int = 0
+    ) -> None:
+        """Resend ``scan_id`` once silent ``after`` seconds since ``last_activity`` (epoch), backing
+        off from the ``attempts`` resends the store counts."""
         new = scan_id not in self.policy.scans
-        self.policy.watch(scan_id, last_activity, after).waiters.add(wake)
+        self.policy.watch(scan_id, last_activity, after, attempts).waiters.add(wake)
         if new:
             self._changed.set()
         if self._task is None or self._task.done():

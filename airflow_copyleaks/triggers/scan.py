@@ -152,7 +152,8 @@ class CopyleaksScanTrigger(BaseTrigger):
                     return
                 if resends is not None:
                     for sid in pending:
-                        resends.watch(sid, scans[sid]["last_activity"], resend_after, wake)
+                        scan = scans[sid]
+                        resends.watch(sid, scan["last_activity"], resend_after, wake, scan.get("resend_attempts", 0))
                     unknown = resends.unknown_among(pending)
                     if unknown:
                         yield self._failed(

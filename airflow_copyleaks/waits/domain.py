@@ -78,6 +78,7 @@ class ScanRecord(TypedDict):
     status: str | None
     last_activity: float
     resend_requested_at: float | None
+    resend_attempts: int
     started: bool
     summary: ScanSummary
     meta: dict[str, Any]

@@ -55,6 +55,7 @@ def normalise_scan(record: ScanStatus) -> ScanRecord:
         "status": record.status,
         "last_activity": max(t for t in times if t is not None),
         "resend_requested_at": _epoch(record.resend_requested_at),
+        "resend_attempts": record.resend_attempts,
         "started": record.status == "started",
         "summary": cast(ScanSummary, {k: v for k, v in summary.items() if v is not None}),
         "meta": dict(record.meta or {}),

@@ -61,14 +61,19 @@ class ResendPolicy:
         self.scans: dict[str, Silent] = {}
         self.durations: deque[float] = deque(maxlen=500)
 
-    def watch(self, scan_id: str, last_activity: float, after: float) -> Silent:
-        """Resend ``scan_id`` once silent ``after`` seconds since ``last_activity`` (epoch)."""
-        due = last_activity + after
+    def watch(self, scan_id: str, last_activity: float, after: float, attempts: int = 0) -> Silent:
+        """Resend ``scan_id`` once silent ``after`` seconds since ``last_activity`` (epoch), or
+        longer after ``attempts`` resends already asked for (by any process: the store counts)."""
         entry = self.scans.get(scan_id)
+        attempts = max(attempts, entry.attempts if entry is not None else 0)
+        due = last_activity + backoff(after, attempts)
         if entry is None:
-            entry = self.scans[scan_id] = Silent(due=due, after=after, seen=last_activity)
+            entry = self.scans[scan_id] = Silent(due=due, after=after, seen=last_activity, attempts=attempts)
+            if attempts:
+                entry.last_resent = last_activity
         elif due > entry.due and not entry.in_flight:  # news of the scan: silence counts again from it
             entry.due = due
+            entry.attempts = attempts
         return entry
 
     def finished(self, scan_id: str, now: float) -> None:
@@ -108,7 +113,7 @@ class ResendPolicy:
             entry.attempts += 1
             entry.in_flight = False
             entry.last_resent = now
-            entry.due = now + min(entry.after * 2**entry.attempts, MAX_INTERVAL_SECONDS)
+            entry.due = now + backoff(entry.after, entry.attempts)
 
     def delivery_failed(self, failures: dict[str, float]) -> bool:
         """The receiver saw deliveries fail (scan id -> when): those scans are due at once, once per
@@ -126,6 +131,11 @@ class ResendPolicy:
                 entry.due = min(entry.due, max(failed_at, earliest))
                 changed = True
         return changed
+
+
+def backoff(after: float, attempts: int) -> float:
+    """How long a scan is left silent after ``attempts`` resends: doubling, capped."""
+    return min(after * 2**attempts, MAX_INTERVAL_SECONDS)
 
 
 class ResendBudget:
@@ -197,8 +207,9 @@ class BlockingResender:
                 self.policy.finished(scan_id, started)
                 del self.policy.scans[scan_id]
         for scan_id in pending:
-            last = (scans.get(scan_id) or {}).get("last_activity") or started
-            self.policy.watch(scan_id, float(last), self.after_seconds)
+            record = scans.get(scan_id) or {}
+            last = record.get("last_activity") or started
+            self.policy.watch(scan_id, float(last), self.after_seconds, int(record.get("resend_attempts") or 0))
         if time.monotonic() - self._failures_read >= FAILURES_EVERY_SECONDS:
             self._failures_read = time.monotonic()
             self.policy.delivery_failed(read_failures(self.store, pending))
