@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from airflow_copyleaks.ui import files
+from airflow_copyleaks.ui.refusals import install_refusal_pages
 
 if TYPE_CHECKING:
     from airflow_copyleaks.store import ScanStore
@@ -48,6 +49,7 @@ def create_ui_app(*, store: ScanStore | None = None, artifacts_url: str | None =
 
     can_read_runs = [Depends(requires_access_dag("GET", DagAccessEntity.RUN))]
     app = FastAPI(title="Copyleaks reports", docs_url=None, redoc_url=None, openapi_url=None)
+    install_refusal_pages(app, SECURITY_HEADERS)
 
     @app.get("/reports/{dag_id}/{run_id}/{name}", dependencies=can_read_runs)
     def report(dag_id: str, run_id: str, name: str) -> Response:

@@ -42,6 +42,24 @@ def test_no_login_is_401_and_no_access_to_the_dag_is_403(client: TestClient, air
     assert client.get(locations.page_url()).status_code == 401
 
 
+def test_a_browser_refused_gets_a_page_that_says_why(client: TestClient, airflow_auth: Auth, artifacts: Path):
+    """An editor following a report link from a review gets a readable page, not bare JSON; API
+    clients keep the JSON."""
+    write_report(artifacts, NEWS_DAG, RUN_ID)
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    refused = client.get(report_url(NEWS_DAG, RUN_ID), headers={**airflow_auth.headers("bob"), **browser})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "cannot read the runs of" in refused.text and NEWS_DAG in refused.text
+    assert "script-src 'none'" in refused.headers["content-security-policy"]
+    unknown = client.get(report_url(NEWS_DAG, "no-such-run"), headers={**airflow_auth.headers("alice"), **browser})
+    assert unknown.status_code == 404 and "<h1>Not found</h1>" in unknown.text
+    anonymous = client.get(report_url(NEWS_DAG, RUN_ID), headers=browser)
+    assert anonymous.status_code == 401 and "Sign in to Airflow" in anonymous.text
+    api = client.get(report_url(NEWS_DAG, RUN_ID), headers=airflow_auth.headers("bob"))
+    assert api.status_code == 403 and "detail" in api.json()
+
+
 @pytest.mark.parametrize(
     ("dag_id", "run_id", "name"),
     [
