@@ -13,9 +13,9 @@ import asyncio
 import base64
 import binascii
 import math
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from airflow_copyleaks.testing.wordpress.state import SETTABLE_STATUSES, Post, SiteState, User
@@ -28,28 +28,57 @@ def wp_error(status: int, code: str, message: str, **data: Any) -> JSONResponse:
     return JSONResponse({"code": code, "message": message, "data": {"status": status, **data}}, status_code=status)
 
 
+class WordPressError(Exception):
+    """A refusal in WordPress's shape, raised wherever it is found and answered by the app."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.response = wp_error(status, code, message)
+
+
+async def _answer_refusal(request: Request, err: Exception) -> Response:
+    if not isinstance(err, WordPressError):  # registered for WordPressError only
+        raise err
+    return err.response
+
+
 def _invalid_param(name: str, reason: str, code: str = "", status: int = 400) -> JSONResponse:
     """WordPress's 400 for a parameter; ``details`` carries the inner error when there is one."""
     details = {name: {"code": code, "message": reason, "data": {"status": status}}} if code else {}
     return wp_error(400, "rest_invalid_param", f"Invalid parameter(s): {name}", params={name: reason}, details=details)
 
 
-def _user(site: SiteState, request: Request) -> User | JSONResponse | None:
-    """The user an application password authenticates, None when anonymous, or WordPress's 401."""
+def _user(site: SiteState, request: Request) -> User | None:
+    """The user an application password authenticates, None when anonymous; WordPress's 401 for a
+    wrong name or password."""
     header = "" if site.strip_authorization else request.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         return _ANONYMOUS
     try:
         name, _, password = base64.b64decode(header[6:]).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        return wp_error(401, "invalid_username", "Unknown username. Check again or try your email address.")
+        name, password = "", ""
     with site.lock:
         user = site.users.get(name)
     if user is None:
-        return wp_error(401, "invalid_username", "Unknown username. Check again or try your email address.")
+        raise WordPressError(401, "invalid_username", "Unknown username. Check again or try your email address.")
     if password.replace(" ", "") != user.app_password.replace(" ", ""):
-        return wp_error(401, "incorrect_password", "The provided password is an invalid application password.")
+        raise WordPressError(401, "incorrect_password", "The provided password is an invalid application password.")
     return user
+
+
+def _caller(request: Request) -> tuple[SiteState, User | None]:
+    site: SiteState = request.app.state.site
+    return site, _user(site, request)
+
+
+# The site and who is asking (None: anonymous); a wrong credential is refused before the route runs.
+Caller = Annotated[tuple[SiteState, User | None], Depends(_caller)]
+
+
+def _require_editor(user: User | None, code: str, message: str) -> None:
+    if user is None or user.role != "editor":
+        raise WordPressError(401 if user is None else 403, code, message)
 
 
 def _embedded(site: SiteState, post: Post, base_url: str) -> dict[str, Any]:
@@ -65,9 +94,11 @@ def _post_json(site: SiteState, post: Post, request: Request) -> dict[str, Any]:
     return body
 
 
-def _find(site: SiteState, post_id: int) -> Post | JSONResponse:
+def _find(site: SiteState, post_id: int) -> Post:
     post = site.posts.get(post_id)
-    return post if post else wp_error(404, "rest_post_invalid_id", "Invalid post ID.")
+    if post is None:
+        raise WordPressError(404, "rest_post_invalid_id", "Invalid post ID.")
+    return post
 
 
 router = APIRouter()
@@ -96,11 +127,8 @@ async def faults_and_log(request: Request, call_next: Any) -> Response:
 
 
 @router.get(f"{API}/posts")
-def list_posts(request: Request) -> Response:
-    site: SiteState = request.app.state.site
-    user = _user(site, request)
-    if isinstance(user, JSONResponse):
-        return user
+def list_posts(request: Request, caller: Caller) -> Response:
+    site, user = caller
     query = request.query_params
     statuses = [s for s in query.get("status", "publish").split(",") if s]
     if user is None and any(s != "publish" for s in statuses):
@@ -140,34 +168,22 @@ def list_posts(request: Request) -> Response:
 
 
 @router.get(f"{API}/posts/{{post_id}}")
-def get_post(post_id: int, request: Request) -> Response:
-    site: SiteState = request.app.state.site
-    user = _user(site, request)
-    if isinstance(user, JSONResponse):
-        return user
+def get_post(post_id: int, request: Request, caller: Caller) -> Response:
+    site, user = caller
     with site.lock:
         post = _find(site, post_id)
-        if isinstance(post, JSONResponse):
-            return post
         if post.status != "publish" and user is None:
             return wp_error(401, "rest_forbidden", "Sorry, you are not allowed to do that.")
         return JSONResponse(_post_json(site, post, request))
 
 
 @router.post(f"{API}/posts/{{post_id}}")
-async def update_post(post_id: int, request: Request) -> Response:
-    site: SiteState = request.app.state.site
-    user = _user(site, request)
-    if isinstance(user, JSONResponse):
-        return user
+async def update_post(post_id: int, request: Request, caller: Caller) -> Response:
+    site, user = caller
     body = await request.json() if await request.body() else {}
     with site.lock:
         post = _find(site, post_id)
-        if isinstance(post, JSONResponse):
-            return post
-        if user is None or user.role != "editor":
-            status = 401 if user is None else 403
-            return wp_error(status, "rest_cannot_edit", "Sorry, you are not allowed to edit this post.")
+        _require_editor(user, "rest_cannot_edit", "Sorry, you are not allowed to edit this post.")
         status_value = body.get("status")
         if status_value is not None and status_value not in SETTABLE_STATUSES:
             return _invalid_param("status", f"status is not one of {', '.join(SETTABLE_STATUSES)}.")
@@ -182,18 +198,11 @@ async def update_post(post_id: int, request: Request) -> Response:
 
 
 @router.delete(f"{API}/posts/{{post_id}}")
-def delete_post(post_id: int, request: Request) -> Response:
-    site: SiteState = request.app.state.site
-    user = _user(site, request)
-    if isinstance(user, JSONResponse):
-        return user
+def delete_post(post_id: int, request: Request, caller: Caller) -> Response:
+    site, user = caller
     with site.lock:
         post = _find(site, post_id)
-        if isinstance(post, JSONResponse):
-            return post
-        if user is None or user.role != "editor":
-            status = 401 if user is None else 403
-            return wp_error(status, "rest_cannot_delete", "Sorry, you are not allowed to delete this post.")
+        _require_editor(user, "rest_cannot_delete", "Sorry, you are not allowed to delete this post.")
         if request.query_params.get("force") in ("1", "true"):
             previous = _post_json(site, site.posts.pop(post_id), request)
             return JSONResponse({"deleted": True, "previous": previous})
@@ -205,11 +214,8 @@ def delete_post(post_id: int, request: Request) -> Response:
 
 
 @router.get(f"{API}/users/me")
-def me(request: Request) -> Response:
-    site: SiteState = request.app.state.site
-    user = _user(site, request)
-    if isinstance(user, JSONResponse):
-        return user
+def me(caller: Caller) -> Response:
+    _, user = caller
     if user is None:
         return wp_error(401, "rest_not_logged_in", "You are not currently logged in.")
     return JSONResponse({"id": user.id, "name": user.name, "slug": user.name})
@@ -237,5 +243,6 @@ def create_app(site: SiteState) -> FastAPI:
     app = FastAPI(title="WordPress (fake)", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.site = site
     app.middleware("http")(faults_and_log)
+    app.add_exception_handler(WordPressError, _answer_refusal)
     app.include_router(router)
     return app
