@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
@@ -30,7 +30,9 @@ from airflow_copyleaks.waits.domain import (
     export_event,
     scan_outcome,
 )
-from airflow_copyleaks.waits.resend_policy import BlockingResender
+
+if TYPE_CHECKING:
+    from airflow_copyleaks.waits.resend_policy import BlockingResender
 
 
 def default_deferrable() -> bool:
@@ -250,6 +252,8 @@ class ScanWaitMixin:
             else config.get_float("resend_after_seconds")
         )
         budget = config.resend_budget_per_minute()
+        from airflow_copyleaks.waits.resend_policy import BlockingResender  # only a wait in the worker resends
+
         resender = BlockingResender(store, self.copyleaks_conn_id, resend_after, budget)
         return wait_in_worker(store, scan_ids, wanted, deadline=deadline, poll_interval=poll, resender=resender)
 
