@@ -154,7 +154,7 @@ async def heartbeats_elsewhere(port: int, seconds: float) -> list[float]:
 
 def run_load(port: int, total: int, connections: int, window: float, out: Path) -> int:
     async def measure() -> dict[str, Any]:
-        # As long as the burst's window: a p99 of a few hundred samples is their 4th-slowest, noise.
+        # As long as the burst's window, so that both p99s come from a like number of samples.
         idle = await heartbeats_elsewhere(port, window)
         result = await burst(port, total, connections, window)
         return {"idle": latency_figures(idle), "idle_samples": len(idle), "burst": latency_figures(result["busy"]),

@@ -20,7 +20,7 @@ TITLES = {401: "Sign in to Airflow", 403: "No access", 404: "Not found"}
 
 def explanation(status: int, dag_id: str | None, detail: str) -> str:
     if status == 401:
-        return 'Sign in to Airflow, then open the link again. <a href="/">Go to Airflow</a>'
+        return "Sign in to Airflow, then open the link again."
     if status == 403:
         what = f"the runs of <b>{escape(dag_id)}</b>" if dag_id else "this page"
         return f"Your Airflow role cannot read {what}. An Airflow admin can give you access to the DAG."

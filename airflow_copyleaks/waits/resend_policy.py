@@ -37,6 +37,7 @@ LEARN_AFTER = 5  # finished scans needed before their durations count
 MIN_LEARNED_SECONDS = 1.0
 FAILURES_EVERY_SECONDS = 5.0  # how often the store is asked about failed deliveries
 MAX_BLOCK_SECONDS = 1.0  # a blocking wait sleeps for a budget slot at most this long
+MAX_DOUBLINGS = 32  # far past the cap; keeps the power small for a count that never resets
 FAILURE_BACKOFF_SECONDS = 60.0  # after a failed delivery: resend at once, then 2, 4, 8 ... minutes apart
 
 
@@ -47,6 +48,7 @@ class Silent:
     due: float
     after: float
     seen: float  # its last activity when first watched: its registration, for a new scan
+    activity: float = 0.0  # the latest activity seen: only a later one is news of the scan
     attempts: int = 0
     in_flight: bool = False
     last_resent: float = 0.0
@@ -68,12 +70,17 @@ class ResendPolicy:
         attempts = max(attempts, entry.attempts if entry is not None else 0)
         due = last_activity + backoff(after, attempts)
         if entry is None:
-            entry = self.scans[scan_id] = Silent(due=due, after=after, seen=last_activity, attempts=attempts)
+            entry = self.scans[scan_id] = Silent(
+                due=due, after=after, seen=last_activity, activity=last_activity, attempts=attempts
+            )
             if attempts:
                 entry.last_resent = last_activity
-        elif due > entry.due and not entry.in_flight:  # news of the scan: silence counts again from it
-            entry.due = due
-            entry.attempts = attempts
+        elif last_activity > entry.activity and not entry.in_flight:
+            # News of the scan: silence counts again from it. The same activity read again is no
+            # news, so it never undoes an earlier due time a failed delivery set.
+            entry.activity = last_activity
+            if due > entry.due:
+                entry.due, entry.attempts = due, attempts
         return entry
 
     def finished(self, scan_id: str, now: float) -> None:
@@ -127,7 +134,7 @@ class ResendPolicy:
             entry.failure_seen = failed_at
             if not entry.in_flight:
                 base = min(entry.after, FAILURE_BACKOFF_SECONDS)
-                earliest = entry.last_resent + base * 2**entry.attempts if entry.attempts else failed_at
+                earliest = entry.last_resent + backoff(base, entry.attempts) if entry.attempts else failed_at
                 entry.due = min(entry.due, max(failed_at, earliest))
                 changed = True
         return changed
@@ -135,7 +142,7 @@ class ResendPolicy:
 
 def backoff(after: float, attempts: int) -> float:
     """How long a scan is left silent after ``attempts`` resends: doubling, capped."""
-    return min(after * 2**attempts, MAX_INTERVAL_SECONDS)
+    return min(after * 2 ** min(attempts, MAX_DOUBLINGS), MAX_INTERVAL_SECONDS)
 
 
 class ResendBudget:

@@ -153,6 +153,8 @@ def kill_worker_mid_submit(cluster: Cluster, api: AirflowApi, run_id: str, kills
     try:
         worker, done = wait_for(submitting_worker, 300, "check_credits to be submitting on a Celery worker", 0.3)
     except AssertionError as timed_out:
+        if not str(timed_out).startswith("timed out"):
+            raise  # the submit was caught too late: its own message says so
         workers = {n: cluster.machines[n].log_tail(1500) for n in cluster.machines if n.startswith("airflow-worker")}
         raise AssertionError(f"{timed_out}; last seen: {seen}; worker logs: {workers}") from None
     assert worker.startswith("airflow-worker-"), worker

@@ -175,6 +175,8 @@ async def test_many_waiting_triggers_share_one_store_query_per_poll(store_file: 
         grew, previous = store.query_count - previous, store.query_count
         if store.query_count - start >= len(ids) and grew <= 2 * 4:  # initial reads done, then polls only
             break
+    else:
+        pytest.fail(f"200 triggers never settled into shared polls ({store.query_count - start} queries)")
     before = store.query_count
     await asyncio.sleep(1.0)  # ~10 polls
     during = store.query_count - before

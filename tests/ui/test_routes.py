@@ -56,6 +56,8 @@ def test_a_browser_refused_gets_a_page_that_says_why(client: TestClient, airflow
     assert unknown.status_code == 404 and "<h1>Not found</h1>" in unknown.text
     anonymous = client.get(report_url(NEWS_DAG, RUN_ID), headers=browser)
     assert anonymous.status_code == 401 and "Sign in to Airflow" in anonymous.text
+    hostile = client.get(report_url("<i>x<i>", RUN_ID), headers={**airflow_auth.headers("bob"), **browser})
+    assert hostile.status_code == 404 and "&lt;i&gt;x&lt;i&gt;" in hostile.text and "<i>x" not in hostile.text
     api = client.get(report_url(NEWS_DAG, RUN_ID), headers=airflow_auth.headers("bob"))
     assert api.status_code == 403 and "detail" in api.json()
 

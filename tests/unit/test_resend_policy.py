@@ -33,3 +33,24 @@ def test_a_wait_that_resent_itself_keeps_its_own_schedule() -> None:
     # The store now says one resend, at 1010: watching again agrees rather than moving it.
     policy.watch("s", last_activity=1010.0, after=10, attempts=1)
     assert policy.due(1029.0) == [] and policy.due(1030.0) == ["s"]
+
+
+def test_watching_again_with_a_higher_count_backs_off_further() -> None:
+    policy = ResendPolicy()
+    policy.watch("s", last_activity=1000.0, after=10)
+    # Another process resent twice, the last at 1050: the next is due 40 s after that.
+    policy.watch("s", last_activity=1050.0, after=10, attempts=2)
+    assert policy.due(1089.0) == [] and policy.due(1090.0) == ["s"]
+
+
+def test_a_failed_delivery_makes_a_scan_due_and_the_same_activity_read_again_keeps_it() -> None:
+    policy = ResendPolicy()
+    policy.watch("s", last_activity=1000.0, after=3600)
+    policy.delivery_failed({"s": 1100.0})
+    assert policy.due(1100.0) == ["s"]
+    policy.watch("s", last_activity=1000.0, after=3600)  # the next look at the store: no news
+    assert policy.due(1100.0) == ["s"]
+
+
+def test_a_count_that_never_resets_stays_at_the_cap() -> None:
+    assert backoff(10, 10_000) == MAX_INTERVAL_SECONDS
