@@ -86,6 +86,15 @@ def _figures(table_id: str, heading: str, figures: dict[str, float], empty: str)
     return f'<table id="{table_id}"><tr><th>{heading}</th><th class="n">Credits</th><th></th></tr>{rows}</table>'
 
 
+def document(title: str, body: str) -> str:
+    """A whole self-contained HTML page (the house style, no script) around ``body``."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>"
+    )
+
+
 def render(data: Overview, *, user: str) -> str:
     problems = "".join(f'<p class="bad">{escape(p)}</p>' for p in data.problems)
     waiting = "".join(
@@ -96,13 +105,12 @@ def render(data: Overview, *, user: str) -> str:
         if waiting
         else ""
     )
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1"><title>Copyleaks</title>'
-        f"<style>{STYLE}</style></head><body><h1>Copyleaks</h1>"
+    return document(
+        "Copyleaks",
+        "<h1>Copyleaks</h1>"
         f'<p class="muted">Signed in as {escape(user)} · DAGs you can read only</p>{problems}{_cards(data)}'
         f"<h2>Recent audits</h2>{_audits(data)}"
         f"<h2>Credits per day</h2>{_figures('credits-by-day', 'Day (UTC)', data.credits_by_day, 'No credits used.')}"
         f"<h2>Credits per DAG</h2>{_figures('credits-by-dag', 'DAG', data.credits_by_dag, 'No credits used.')}"
-        f"{waiting_table}</body></html>"
+        f"{waiting_table}",
     )

@@ -13,7 +13,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from airflow_copyleaks.ui.page import STYLE
+from airflow_copyleaks.ui.page import document
 
 TITLES = {401: "Sign in to Airflow", 403: "No access", 404: "Not found"}
 
@@ -29,11 +29,7 @@ def explanation(status: int, dag_id: str | None, detail: str) -> str:
 
 def render_refusal(status: int, dag_id: str | None, detail: str) -> str:
     title = TITLES.get(status, "Refused")
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{escape(title)}</h1><p>{explanation(status, dag_id, detail)}</p></body></html>"
-    )
+    return document(title, f"<h1>{escape(title)}</h1><p>{explanation(status, dag_id, detail)}</p>")
 
 
 def install_refusal_pages(app: FastAPI, headers: dict[str, str]) -> None:
