@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -149,3 +150,14 @@ class TaskInstance:
 
     def xcom_pull(self, task_ids: str, key: str = "return_value", map_indexes: int | None = None) -> Any:
         return self.xcoms.get(key)
+
+
+def old_tree(rev: str, work: Path, paths: Sequence[str] = ("airflow_copyleaks",)) -> Path:
+    """``paths`` (by default ``airflow_copyleaks``) as they were at git revision ``rev``, in a
+    folder of its own: a process started there imports that revision's code, not this one's."""
+    folder = work / f"old-{rev}"
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, *paths], check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder

@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import ROOT, fmt, latency_figures, prepare_environment, print_table, write_results
-from benchmarks.webhook_receiver import deliveries, old_tree, postgres_owner_ready, wait_healthy
+from benchmarks._common import ROOT, fmt, latency_figures, old_tree, prepare_environment, print_table, write_results
+from benchmarks.webhook_receiver import deliveries, postgres_owner_ready, wait_healthy
 
 WRITE_DELAY_SECONDS = 0.2
 HEARTBEAT_CLIENTS = 4  # task processes heartbeating at once

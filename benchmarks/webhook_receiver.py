@@ -45,6 +45,7 @@ from benchmarks._common import (
     completed_payload,
     fmt,
     latency_figures,
+    old_tree,
     prepare_environment,
     print_table,
     write_results,
@@ -186,16 +187,6 @@ def wait_healthy(port: int, proc: subprocess.Popen[bytes], timeout: float = 300,
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("the server did not become healthy")
-
-
-def old_tree(rev: str, work: Path) -> Path:
-    """``airflow_copyleaks`` as it was at ``rev``, in a folder of its own."""
-    folder = work / f"old-{rev}"
-    folder.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "airflow_copyleaks"], check=True,
-                             capture_output=True).stdout  # fmt: skip
-    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return folder
 
 
 def server_cpu_seconds(pid: int) -> float:

@@ -18,7 +18,6 @@ from airflow_copyleaks import config
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksScanFailed
 from airflow_copyleaks.waits.domain import ScanWaitEvent, ScanWaitResult, build_event, normalise_statuses
-from airflow_copyleaks.waits.resend_policy import BlockingResender
 from airflow_copyleaks.waits.tasks import (
     check_once,
     coerce_scan_ids,
@@ -31,6 +30,8 @@ from airflow_copyleaks.waits.tasks import (
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_copyleaks.waits.resend_policy import BlockingResender
 
 
 class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
@@ -85,6 +86,9 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         # Kept across pokes (poke mode): the backoff of each scan and a held budget slot live on.
         resender: BlockingResender | None = getattr(self, "_blocking_resender", None)
         if resender is None:
+            # Loaded here, not at import: a DAG file importing the sensor needs no resend policy.
+            from airflow_copyleaks.waits.resend_policy import BlockingResender
+
             budget = config.resend_budget_per_minute()
             resender = BlockingResender(self.store, self.copyleaks_conn_id, resend_after, budget)
             self._blocking_resender = resender
