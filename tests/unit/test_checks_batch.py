@@ -67,21 +67,3 @@ def test_importing_the_package_stays_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "CopyleaksModerateOperator" in out.stdout
-
-
-def test_a_dag_file_importing_the_check_operators_loads_no_runtime() -> None:
-    """DAG files are parsed over and over: the checks' runtime, the products' specs, the hook and the
-    store load when a task runs, not when a DAG file names an operator."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys; from airflow_copyleaks.operators import CopyleaksModerateOperator; "
-        "CopyleaksModerateOperator(task_id='m', texts=['x']); "
-        "print(sorted(m for m in sys.modules if m.startswith('airflow_copyleaks.')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = out.stdout
-    assert "airflow_copyleaks.operators.checks" in loaded
-    for heavy in ("checks.runtime", "checks.moderation", "checks.batch", "hooks.copyleaks", "store.scan_store"):
-        assert f"airflow_copyleaks.{heavy}'" not in loaded, heavy
