@@ -14,16 +14,17 @@ from typing import TYPE_CHECKING, Any, cast
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, AirflowSkipException
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_copyleaks import config
 from airflow_copyleaks.clients import CopyleaksClientMixin
 from airflow_copyleaks.exceptions import CopyleaksScanFailed
 from airflow_copyleaks.waits.domain import ScanWaitEvent, ScanWaitResult, build_event, normalise_statuses
 from airflow_copyleaks.waits.tasks import (
+    blocking_resender,
     check_once,
     coerce_scan_ids,
     default_deferrable,
     defer_scan_wait,
     raise_for_event,
+    resend_after_seconds,
     unregistered_event,
     validate_scan_event,
 )
@@ -77,20 +78,11 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
         self.copyleaks_conn_id = copyleaks_conn_id
         self.store_url = store_url
 
-    def _resend_after(self) -> float:
-        if self.resend_after_seconds is not None:
-            return float(self.resend_after_seconds)
-        return config.get_float("resend_after_seconds")
-
     def _resender(self, resend_after: float) -> BlockingResender:
         # Kept across pokes (poke mode): the backoff of each scan and a held budget slot live on.
         resender: BlockingResender | None = getattr(self, "_blocking_resender", None)
         if resender is None:
-            # Loaded here, not at import: a DAG file importing the sensor needs no resend policy.
-            from airflow_copyleaks.waits.resend_policy import BlockingResender
-
-            budget = config.resend_budget_per_minute()
-            resender = BlockingResender(self.store, self.copyleaks_conn_id, resend_after, budget)
+            resender = blocking_resender(self.store, self.copyleaks_conn_id, resend_after)
             self._blocking_resender = resender
         return resender
 
@@ -118,7 +110,7 @@ class CopyleaksScanSensor(CopyleaksClientMixin, BaseSensorOperator):
             unregistered = unregistered_event(self.store, ids, wanted, scans)
             if unregistered is not None:
                 self._finish(unregistered)
-            resend_after = self._resend_after()
+            resend_after = resend_after_seconds(self.resend_after_seconds)
             if resend_after > 0:
                 unknown = self._resender(resend_after).resend_due(pending, scans)
                 if unknown:

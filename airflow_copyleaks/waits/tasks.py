@@ -104,6 +104,23 @@ def unregistered_event(
     )
 
 
+def resend_after_seconds(task_value: float | None) -> float:
+    """The task's ``resend_after_seconds``, or ``[copyleaks] resend_after_seconds`` when unset."""
+    from airflow_copyleaks import config
+
+    return float(task_value) if task_value is not None else config.get_float("resend_after_seconds")
+
+
+def blocking_resender(store: Any, conn_id: str, resend_after: float) -> BlockingResender:
+    """The resender of a wait in the worker, with the account's resend budget."""
+    from airflow_copyleaks import config
+
+    # Loaded here, not at import: a DAG file naming an operator or the sensor needs no resend policy.
+    from airflow_copyleaks.waits.resend_policy import BlockingResender
+
+    return BlockingResender(store, conn_id, resend_after, config.resend_budget_per_minute())
+
+
 def wait_in_worker(
     store: Any,
     scan_ids: Sequence[str],
@@ -246,15 +263,7 @@ class ScanWaitMixin:
             defer_scan_wait(
                 self, scan_ids, wanted, deadline=deadline, poll_interval=poll, method_name=method_name, kwargs=kwargs
             )
-        resend_after = (
-            self.resend_after_seconds
-            if self.resend_after_seconds is not None
-            else config.get_float("resend_after_seconds")
-        )
-        budget = config.resend_budget_per_minute()
-        from airflow_copyleaks.waits.resend_policy import BlockingResender  # only a wait in the worker resends
-
-        resender = BlockingResender(store, self.copyleaks_conn_id, resend_after, budget)
+        resender = blocking_resender(store, self.copyleaks_conn_id, resend_after_seconds(self.resend_after_seconds))
         return wait_in_worker(store, scan_ids, wanted, deadline=deadline, poll_interval=poll, resender=resender)
 
 
